@@ -1,0 +1,27 @@
+export { createBoincTestServer } from './boinc-test-server.js';
+export type {
+  AddedBoincTestJob,
+  BoincTestJob,
+  BoincTestJobInputFile,
+  BoincTestJobOutputFile,
+  BoincTestJobState,
+  BoincTestServer,
+  BoincTestServerOptions,
+  ReportedResult,
+  SchedulerRpcRecord,
+  UploadRecord,
+  WaitOptions,
+} from './boinc-test-server.js';
+export { createBoincClientHarness, findBoincClient, findBoinccmd, parseBoinccmdTasks } from './boinc-client-harness.js';
+export type { BoincClientAppFile, BoincClientHarness, BoincClientHarnessOptions, BoincClientTask } from './boinc-client-harness.js';
+export { BoincTestServerError } from './boinc-test-server-error.js';
+export type { BoincTestServerErrorCode } from './boinc-test-server-error.js';
+export { escapeProjectUrl } from './escape-project-url.js';
+export { parseSchedulerRequest, SchedulerRequestParseError, clientResultStateName } from './scheduler-request.js';
+export type { ClientResultState, ReportedResultMessage, ResultOutcome, SchedulerRequestMessage } from './scheduler-request.js';
+export { renderSchedulerReply } from './scheduler-reply.js';
+export type { ReplyInputFile, ReplyJob, ReplyOutputFile, SchedulerReplyOptions } from './scheduler-reply.js';
+export { createUploadHandler } from './upload-handler.js';
+export type { DataServerResponse, DataServerStatus, ExpectedUpload, UploadHandler, UploadHandlerOptions } from './upload-handler.js';
+export { parseXml, findChild, findChildren, childText, childNumber, childFlag, textOf, decodeEntities, escapeXmlText } from './parse-xml.js';
+export type { XmlElement, XmlNode } from './parse-xml.js';
