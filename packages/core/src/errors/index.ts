@@ -1,0 +1,13 @@
+export { TsmwError, type TsmwErrorOptions } from './tsmw-error.js';
+export { EnvelopeDecodeError } from './envelope-decode-error.js';
+export { EnvelopeTooLargeError } from './envelope-too-large-error.js';
+export { UnsupportedEnvelopeVersionError } from './unsupported-envelope-version-error.js';
+export { TaskFailedError, rebuildError } from './task-failed-error.js';
+export { TaskCancelledError } from './task-cancelled-error.js';
+export { TaskTimedOutError } from './task-timed-out-error.js';
+export { WorkerCrashedError } from './worker-crashed-error.js';
+export { TransportError } from './transport-error.js';
+export { MasterClosedError } from './master-closed-error.js';
+export { InvalidArgumentError } from './invalid-argument-error.js';
+export { TaskNotFoundError } from './task-not-found-error.js';
+export { TaskModuleMismatchError } from './task-module-mismatch-error.js';

@@ -1,0 +1,90 @@
+import { EnvelopeDecodeError } from '../errors/envelope-decode-error.js';
+import { decodeValue, encodeValue } from './codec.js';
+import type { ConsoleLine, HostInfo, ResultEnvelope, TaskTiming } from './envelope.js';
+import { readErrorData } from './error-data.js';
+import { DEFAULT_MAX_ENVELOPE_BYTES, type DecodeOptions, type EncodeOptions } from './limits.js';
+import {
+  expectEnvelopeMap,
+  expectFiniteNumber,
+  expectInteger,
+  expectMap,
+  expectOptionalString,
+  expectString,
+  fieldError,
+  type DecodedMap,
+} from './validate.js';
+
+const context = 'result envelope';
+
+/** Encodes a result envelope as plain MessagePack (bytes the caller owns). */
+export function encodeResultEnvelope(envelope: ResultEnvelope, options: EncodeOptions = {}): Uint8Array {
+  const wire: Record<string, unknown> = {
+    kind: 'tsmw-result',
+    version: envelope.version,
+    taskId: envelope.taskId,
+    attempt: envelope.attempt,
+    ok: envelope.ok,
+  };
+  if (envelope.ok) wire['output'] = envelope.output;
+  else wire['error'] = envelope.error;
+  wire['timing'] = { startedAt: envelope.timing.startedAt, wallMs: envelope.timing.wallMs, cpuMs: envelope.timing.cpuMs };
+  if (envelope.console !== undefined && envelope.console.length > 0) wire['console'] = envelope.console;
+  if (envelope.host !== undefined) wire['host'] = envelope.host;
+  return encodeValue(wire, options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, 'result envelope');
+}
+
+/**
+ * Decodes and checks a result envelope. Any input ends in a `ResultEnvelope` or a typed error:
+ * `EnvelopeTooLargeError`, `UnsupportedEnvelopeVersionError` or `EnvelopeDecodeError`.
+ */
+export function decodeResultEnvelope(bytes: Uint8Array, options: DecodeOptions = {}): ResultEnvelope {
+  const map = expectEnvelopeMap(decodeValue(bytes, options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, context), 'tsmw-result');
+  const ok = map['ok'];
+  if (typeof ok !== 'boolean') throw fieldError(context, 'ok', 'a boolean', ok);
+  const timingMap = expectMap(map, 'timing', context);
+  const timing: TaskTiming = {
+    startedAt: expectFiniteNumber(timingMap, 'startedAt', context),
+    wallMs: expectFiniteNumber(timingMap, 'wallMs', context),
+    cpuMs: expectFiniteNumber(timingMap, 'cpuMs', context),
+  };
+  const consoleLines = readConsole(map['console']);
+  const host = readHost(map['host']);
+  const base = {
+    kind: 'tsmw-result' as const,
+    version: map['version'] as number,
+    taskId: expectString(map, 'taskId', context),
+    attempt: expectInteger(map, 'attempt', context, 1),
+    timing,
+    ...(consoleLines === undefined ? {} : { console: consoleLines }),
+    ...(host === undefined ? {} : { host }),
+  };
+  if (ok) {
+    if (!('output' in map)) throw new EnvelopeDecodeError('Malformed result envelope: "ok" is true but there is no "output"');
+    return { ...base, ok: true, output: map['output'] };
+  }
+  return { ...base, ok: false, error: readErrorData(map['error'], context) };
+}
+
+function readConsole(value: unknown): ConsoleLine[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw fieldError(context, 'console', 'an array', value);
+  return value.map((line: unknown) => {
+    if (typeof line !== 'object' || line === null || Array.isArray(line)) throw fieldError(context, 'console[]', 'a map', line);
+    const entry = line as DecodedMap;
+    const stream = entry['stream'];
+    if (stream !== 'stdout' && stream !== 'stderr') throw fieldError(context, 'console[].stream', '"stdout" or "stderr"', stream);
+    return { stream, text: expectString(entry, 'text', context) };
+  });
+}
+
+function readHost(value: unknown): HostInfo | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) throw fieldError(context, 'host', 'a map', value);
+  const map = value as DecodedMap;
+  const result: { -readonly [K in keyof HostInfo]: HostInfo[K] } = {};
+  for (const key of ['hostname', 'platform', 'arch', 'runtime'] as const) {
+    const field = expectOptionalString(map, key, context);
+    if (field !== undefined) result[key] = field;
+  }
+  return result;
+}

@@ -1,0 +1,51 @@
+import { EnvelopeDecodeError } from '../errors/envelope-decode-error.js';
+import { decodeValue, encodeValue } from './codec.js';
+import type { TaskEnvelope } from './envelope.js';
+import { DEFAULT_MAX_ENVELOPE_BYTES, type DecodeOptions, type EncodeOptions } from './limits.js';
+import { expectEnvelopeMap, expectInteger, expectOptionalFiniteNumber, expectString, fieldError } from './validate.js';
+
+const context = 'task envelope';
+
+/** Encodes a task envelope as plain MessagePack (bytes the caller owns). */
+export function encodeTaskEnvelope(envelope: TaskEnvelope, options: EncodeOptions = {}): Uint8Array {
+  // Fields in a fixed order, so that the same envelope always gives the same bytes.
+  const wire: Record<string, unknown> = {
+    kind: 'tsmw-task',
+    version: envelope.version,
+    taskId: envelope.taskId,
+    taskName: envelope.taskName,
+    moduleHash: envelope.moduleHash,
+    attempt: envelope.attempt,
+    input: envelope.input,
+  };
+  if (envelope.deadline !== undefined) wire['deadline'] = envelope.deadline;
+  if (envelope.fileNames !== undefined && envelope.fileNames.length > 0) wire['fileNames'] = envelope.fileNames;
+  return encodeValue(wire, options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, 'task envelope');
+}
+
+/**
+ * Decodes and checks a task envelope. Any input ends in a `TaskEnvelope` or a typed error:
+ * `EnvelopeTooLargeError`, `UnsupportedEnvelopeVersionError` or `EnvelopeDecodeError`.
+ */
+export function decodeTaskEnvelope(bytes: Uint8Array, options: DecodeOptions = {}): TaskEnvelope {
+  const map = expectEnvelopeMap(decodeValue(bytes, options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, context), 'tsmw-task');
+  if (!('input' in map)) throw new EnvelopeDecodeError('Malformed task envelope: no "input" field');
+  const deadline = expectOptionalFiniteNumber(map, 'deadline', context);
+  const fileNames = map['fileNames'];
+  if (fileNames !== undefined && fileNames !== null) {
+    if (!Array.isArray(fileNames) || !fileNames.every((name) => typeof name === 'string')) {
+      throw fieldError(context, 'fileNames', 'an array of strings', fileNames);
+    }
+  }
+  return {
+    kind: 'tsmw-task',
+    version: map['version'] as number,
+    taskId: expectString(map, 'taskId', context),
+    taskName: expectString(map, 'taskName', context),
+    moduleHash: expectString(map, 'moduleHash', context),
+    attempt: expectInteger(map, 'attempt', context, 1),
+    input: map['input'],
+    ...(deadline === undefined ? {} : { deadline }),
+    ...(Array.isArray(fileNames) && fileNames.length > 0 ? { fileNames: fileNames as string[] } : {}),
+  };
+}
