@@ -177,6 +177,18 @@ interface Waiter {
 }
 
 const namePattern = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * The platform to put in `<result>`: an anonymous-platform client sends `<platform_name>anonymous`
+ * but matches results against its app_info versions, whose platform is the real one (it lists
+ * them in `<app_versions>`). A result marked `anonymous` is discarded ("No app version found").
+ */
+function replyPlatform(request: SchedulerRequestMessage, appName: string): string {
+  const declared = request.appVersions.find((version) => version.appName === appName)?.platform;
+  if (declared !== undefined && declared !== '') return declared;
+  if (request.platformName !== undefined && request.platformName !== 'anonymous') return request.platformName;
+  return 'x86_64-pc-linux-gnu';
+}
 const masterPath = '/project/';
 const downloadPath = '/project/download/';
 const schedulerPath = '/project_cgi/cgi';
@@ -337,7 +349,7 @@ export function createBoincTestServer(options: BoincTestServerOptions): BoincTes
     const hostId = request.hostId > 0 ? request.hostId : nextHostId++;
     schedulerRpcs.push({ receivedAt: now, request, sentJobs: sent.map((job) => job.name), acknowledgedResults: acknowledged });
     log(
-      `scheduler rpc ${request.rpcSequenceNumber}: reported [${acknowledged.join(', ')}], ` +
+      `scheduler rpc ${request.rpcSequenceNumber} (host ${request.hostId}, ${request.platformName ?? 'no platform'}): reported [${acknowledged.join(', ')}], ` +
         `asked ${request.wantsWork ? 'for work' : 'no work'}, sent [${sent.map((job) => job.name).join(', ')}]`,
     );
     return renderSchedulerReply({
@@ -345,7 +357,7 @@ export function createBoincTestServer(options: BoincTestServerOptions): BoincTes
       projectName,
       appName: options.appName,
       versionNum: options.versionNum,
-      platform: request.platformName ?? 'x86_64-pc-linux-gnu',
+      platform: replyPlatform(request, options.appName),
       hostId,
       requestDelaySeconds,
       nextRpcDelaySeconds,
