@@ -87,7 +87,9 @@ export interface BoincClientHarness {
   readonly password: string;
   /** The client process id once started. */
   readonly pid: number | undefined;
-  /** Writes the data directory and starts the client; resolves once its GUI RPC answers. */
+  /** Writes the data directory (app files, app_info.xml, account, preferences, configs) without starting the client. */
+  prepare(): Promise<void>;
+  /** Prepares (if not done yet) and starts the client; resolves once its GUI RPC answers. */
   start(): Promise<void>;
   /** Everything the client printed so far. */
   output(): string;
@@ -235,9 +237,12 @@ export function createBoincClientHarness(options: BoincClientHarnessOptions): Bo
   let exited: Promise<void> | undefined;
   let boinccmdPath = options.boinccmdPath ?? '';
   let closed = false;
+  let prepared = false;
   const keepDataDir = options.keepDataDir ?? options.dataDir !== undefined;
 
   async function writeDataDirectory(): Promise<void> {
+    if (prepared) return;
+    prepared = true;
     if (dataDir === '') dataDir = await mkdtemp(join(tmpdir(), 'tsmw-boinc-client-'));
     const projectDir = join(dataDir, 'projects', projectDirectoryName);
     await mkdir(projectDir, { recursive: true });
@@ -355,13 +360,16 @@ export function createBoincClientHarness(options: BoincClientHarnessOptions): Bo
       return child?.pid;
     },
 
+    prepare: writeDataDirectory,
+
     async start() {
       if (child) return;
+      if (closed) throw new BoincTestServerError('TSMW_BOINC_CLIENT_FAILED', 'The harness is closed.');
       const boincPath = options.boincPath ?? findBoincClient();
-      if (boincPath === null) {
+      if (boincPath === null || !isExecutable(boincPath)) {
         throw new BoincTestServerError(
           'TSMW_BOINC_CLIENT_NOT_FOUND',
-          'The BOINC client is not installed: apt-get install -y --no-install-recommends boinc-client',
+          `The BOINC client is not installed${boincPath === null ? '' : ` at ${boincPath}`}: apt-get install -y --no-install-recommends boinc-client`,
         );
       }
       if (boinccmdPath === '') boinccmdPath = findBoinccmd() ?? join(boincPath, '..', 'boinccmd');
