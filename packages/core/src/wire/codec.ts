@@ -40,9 +40,11 @@ export function encodeValue(value: unknown, maxBytes = DEFAULT_MAX_ENVELOPE_BYTE
     throw new InvalidArgumentError(`Cannot encode the ${what}: ${(error as Error).message}`, { cause: error });
   }
   if (packed.byteLength > maxBytes) throw new EnvelopeTooLargeError(packed.byteLength, maxBytes, what);
-  const owned = new Uint8Array(packed.byteLength);
+  // msgpackr returns a view into its shared buffer: copy into a buffer of our own (not pooled,
+  // not zero-filled first), which callers may keep or transfer.
+  const owned = Buffer.allocUnsafeSlow(packed.byteLength);
   owned.set(packed);
-  return owned;
+  return new Uint8Array(owned.buffer, 0, packed.byteLength);
 }
 
 /**
