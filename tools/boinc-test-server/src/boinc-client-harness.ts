@@ -48,6 +48,12 @@ export interface BoincClientHarnessOptions {
   readonly guiRpcPort?: number;
   /** CPUs the client may use (`<ncpus>` in cc_config.xml). Default: all. */
   readonly ncpus?: number;
+  /**
+   * Keep suspended apps in memory (`leave_apps_in_memory` preference). Default false, as BOINC:
+   * then suspending a task that has checkpointed sends it `<quit/>` (it exits and restarts later
+   * from its checkpoint); only a task that never checkpointed receives `<suspend/>`.
+   */
+  readonly leaveAppsInMemory?: boolean;
   /** Extra `<log_flags>` to turn on, e.g. `['sched_op_debug', 'http_debug']`. */
   readonly logFlags?: readonly string[];
   /** Receives each line the client prints (its event log). */
@@ -281,6 +287,7 @@ export function createBoincClientHarness(options: BoincClientHarnessOptions): Bo
         '    <work_buf_additional_days>0</work_buf_additional_days>',
         '    <disk_min_free_gb>0</disk_min_free_gb>',
         '    <disk_max_used_pct>100</disk_max_used_pct>',
+        `    <leave_apps_in_memory>${options.leaveAppsInMemory ? 1 : 0}</leave_apps_in_memory>`,
         '</global_preferences>',
         '',
       ].join('\n'),
