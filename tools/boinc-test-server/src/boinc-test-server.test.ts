@@ -38,7 +38,10 @@ describe('createBoincTestServer', () => {
     expect(server.jobState('job_1')).toBe('queued');
 
     const master = await (await fetch(url)).text();
-    expect(master).toContain(`<link rel="boinc_scheduler" href="${server.schedulerUrl}">`);
+    // The scheduler is announced the way the real project's master page does it.
+    const schedulerLink = /<link rel="boinc_scheduler" href="([^"]+)">/;
+    expect(schedulerLink.exec(readFixture('master_page.html'))?.[1]).toBe('http://127.0.0.1/test_cgi/cgi');
+    expect(schedulerLink.exec(master)?.[1]).toBe(server.schedulerUrl);
 
     const reply = findChild(parseXml(await post(server.schedulerUrl, readFixture('sched_request_work_fetch.xml'))), 'scheduler_reply');
     if (!reply) throw new Error('no <scheduler_reply>');

@@ -281,8 +281,7 @@ export function createBoincTestServer(options: BoincTestServerOptions): BoincTes
   }
 
   function readUpload(name: string, openName?: string): Buffer | undefined {
-    const direct = outputsByName.get(name);
-    if (direct && direct.job.name !== name && direct.job.resultName !== name) return uploadHandler.readUpload(name);
+    if (outputsByName.has(name)) return uploadHandler.readUpload(name);
     const job = findJob(name);
     if (!job) return undefined;
     const output = openName === undefined ? job.outputs[0] : job.outputs.find((candidate) => candidate.openName === openName);
