@@ -15,6 +15,7 @@
 import { EnvelopeTooLargeError, TransportError, WorkerCrashedError, type SubmittedTaskV1, type TransportEventV1 } from '@tsmw/core';
 import type { ResourceLimits } from 'node:worker_threads';
 import { packBatch, unpackBatch, type FromWorkerMessage, type ResultsMessage } from './protocol.js';
+import { createFileRunningMarker, createSharedRunningMarker, type RunningMarker } from './running-marker.js';
 import { createProcessChannel, createThreadChannel, type WorkerChannel, type WorkerExit } from './worker-channel.js';
 
 /** The most envelopes in one message to a worker. */
@@ -63,6 +64,7 @@ type StopReason = 'idle' | 'close' | 'cancel';
 interface WorkerSlot {
   readonly id: number;
   channel: WorkerChannel;
+  readonly marker: RunningMarker;
   ready: boolean;
   exited: boolean;
   stopping: StopReason | undefined;
@@ -200,6 +202,7 @@ export class Pool {
     const slot: WorkerSlot = {
       id: this.nextSlotId++,
       channel: undefined as unknown as WorkerChannel,
+      marker: this.options.isolation === 'process' ? createFileRunningMarker() : createSharedRunningMarker(),
       ready: false,
       exited: false,
       stopping: undefined,
@@ -226,6 +229,7 @@ export class Pool {
       moduleHash: startOptions.moduleHash,
       maxEnvelopeBytes: startOptions.maxEnvelopeBytes,
       progressIntervalMs: this.options.progressIntervalMs,
+      runningMarker: slot.marker.location,
     });
     this.slots.push(slot);
     return slot;
@@ -283,15 +287,19 @@ export class Pool {
     this.heldCount -= held.length;
 
     if (this.closing === 'force') {
+      slot.marker.dispose();
       slot.markExited();
       return;
     }
-    // The first task held is the one the worker was running: lost, unless it was cancelled
-    // (then it is why the worker was stopped) or the worker never started.
+    // The task the worker was running is lost (unless it was cancelled: then it is why the
+    // worker was stopped); the others it held go back to the queue, even those it finished
+    // but whose results never left it.
+    const runningSequence = slot.marker.read();
+    slot.marker.dispose();
     let rest = held;
-    const running = held[0];
-    if (slot.ready && running !== undefined) {
-      rest = held.slice(1);
+    const running = runningSequence === undefined ? (slot.ready ? held[0] : undefined) : held.find((entry) => entry.sequence === runningSequence);
+    if (running !== undefined) {
+      rest = held.filter((entry) => entry !== running);
       if (!running.cancelled) {
         this.forget(running);
         this.options.emit({ type: 'task-lost', taskId: running.task.taskId, error: this.crashError(running, slot, exit) });
@@ -501,14 +509,17 @@ export class Pool {
 
   private onProgress(slot: WorkerSlot, sequences: readonly number[], fractions: readonly number[]): void {
     for (let index = 0; index < sequences.length; index += 1) {
-      const sequence = sequences[index]!;
-      for (let position = slot.heldHead; position < slot.held.length; position += 1) {
-        const entry = slot.held[position]!;
-        if (entry.sequence !== sequence) continue;
-        if (!entry.cancelled) this.options.emit({ type: 'task-progress', taskId: entry.task.taskId, fraction: fractions[index]! });
-        break;
-      }
+      const entry = this.findHeld(slot, sequences[index]!);
+      if (entry !== undefined && !entry.cancelled) this.options.emit({ type: 'task-progress', taskId: entry.task.taskId, fraction: fractions[index]! });
     }
+  }
+
+  private findHeld(slot: WorkerSlot, sequence: number): Entry | undefined {
+    for (let position = slot.heldHead; position < slot.held.length; position += 1) {
+      const entry = slot.held[position]!;
+      if (entry.sequence === sequence) return entry;
+    }
+    return undefined;
   }
 
   /** The task is settled at the transport (result or loss): forget it. */
@@ -528,7 +539,8 @@ export class Pool {
     slot.cancelTimer = setTimeout(() => {
       slot.cancelTimer = undefined;
       if (slot.exited) return;
-      const running = slot.held[slot.heldHead];
+      const runningSequence = slot.marker.read();
+      const running = runningSequence === undefined ? slot.held[slot.heldHead] : this.findHeld(slot, runningSequence);
       const now = Date.now();
       if (running !== undefined && running.cancelled && now - running.cancelledAt >= this.options.cancelGraceMs) {
         this.stop(slot, 'cancel');

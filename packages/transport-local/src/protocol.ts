@@ -19,7 +19,17 @@ export interface LoadMessage {
   readonly maxEnvelopeBytes: number;
   /** The least time between two progress messages of one worker. */
   readonly progressIntervalMs: number;
+  /** Where the worker writes the sequence of the task it is running (see running-marker.ts). */
+  readonly runningMarker: RunningMarkerLocation;
 }
+
+/**
+ * The running marker: a float64 holding the sequence of the task the worker is running, or -1
+ * between tasks, written before and after each task and read by the pool when the worker dies.
+ * A worker thread writes into shared memory; a child process into a small file (a write that
+ * survives the process being killed).
+ */
+export type RunningMarkerLocation = { readonly kind: 'shared'; readonly buffer: SharedArrayBuffer } | { readonly kind: 'file'; readonly path: string };
 
 /** A batch of tasks to run in order. */
 export interface RunMessage {

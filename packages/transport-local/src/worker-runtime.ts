@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { executeTaskEnvelope, indexTaskModule, type ExecuteOptions, type TaskFileV1, type TaskRegistry } from '@tsmw/core';
+import { openRunningMarker } from './running-marker.js';
 import { packBatch, unpackBatch, type FromWorkerMessage, type LoadMessage, type RunMessage, type ToWorkerMessage } from './protocol.js';
 
 /** How the runtime talks to the pool: `postMessage` of a thread, `process.send` of a child. */
@@ -37,6 +38,7 @@ export function startWorkerRuntime(port: WorkerPort): void {
   let registry: TaskRegistry | undefined;
   let executeOptions: ExecuteOptions = {};
   let progressIntervalMs = 50;
+  let markRunning: (sequence: number) => void = () => {};
   const batches: PendingBatch[] = [];
   let draining = false;
   /** Sequences cancelled before they ran (dropped when reached) or while running. */
@@ -125,7 +127,9 @@ export function startWorkerRuntime(port: WorkerPort): void {
           const controller = new AbortController();
           runningController = controller;
           const startedAt = performance.now();
+          markRunning(sequence);
           const result = await executeTaskEnvelope(envelope, registry, { ...executeOptions, signal: controller.signal });
+          markRunning(-1);
           const finishedAt = performance.now();
           busyMs += finishedAt - startedAt;
           runningSequence = -1;
@@ -159,6 +163,7 @@ export function startWorkerRuntime(port: WorkerPort): void {
       return;
     }
     progressIntervalMs = message.progressIntervalMs;
+    markRunning = openRunningMarker(message.runningMarker);
     executeOptions = {
       moduleHash: message.moduleHash,
       maxEnvelopeBytes: message.maxEnvelopeBytes,
