@@ -83,8 +83,9 @@ export class TaskRecord implements TaskHandle<unknown>, QueuedTask {
   isPublic = false;
   /** `result` was read, or `results()` yielded it. */
   claimed = false;
-  /** Called once when the task settles (used by map, mapReduce and results). */
-  private settleListeners: Array<(record: TaskRecord) => void> | undefined;
+  /** Called once when the task settles (used by map, mapReduce and results); most tasks have one at most. */
+  private settleListener: ((record: TaskRecord) => void) | undefined;
+  private moreSettleListeners: Array<(record: TaskRecord) => void> | undefined;
   private promise: Promise<unknown> | undefined;
   private resolvePromise: ((value: unknown) => void) | undefined;
   private rejectPromise: ((error: Error) => void) | undefined;
@@ -127,7 +128,8 @@ export class TaskRecord implements TaskHandle<unknown>, QueuedTask {
   /** Calls `listener` once when the task settles (at once if it already has). */
   whenSettled(listener: (record: TaskRecord) => void): void {
     if (this.settlement !== undefined) listener(this);
-    else (this.settleListeners ??= []).push(listener);
+    else if (this.settleListener === undefined) this.settleListener = listener;
+    else (this.moreSettleListeners ??= []).push(listener);
   }
 
   get settled(): boolean {
@@ -146,9 +148,12 @@ export class TaskRecord implements TaskHandle<unknown>, QueuedTask {
     else this.rejectPromise?.(settlement.error);
     this.resolvePromise = undefined;
     this.rejectPromise = undefined;
-    const listeners = this.settleListeners;
-    this.settleListeners = undefined;
-    if (listeners !== undefined) for (const listener of listeners) listener(this);
+    const listener = this.settleListener;
+    const more = this.moreSettleListeners;
+    this.settleListener = undefined;
+    this.moreSettleListeners = undefined;
+    listener?.(this);
+    if (more !== undefined) for (const other of more) other(this);
     return true;
   }
 

@@ -28,9 +28,16 @@ const packerOptions: ConstructorParameters<typeof Packr>[0] & { skipValues: unkn
 };
 const packr = new Packr(packerOptions);
 
+/** Below this size an encoding is returned as msgpackr wrote it (see `encodeValue`). */
+const SHARE_BELOW_BYTES = 64 * 1024;
+/** ...unless msgpackr's buffer has grown past this, so that a small envelope never pins a big buffer. */
+const MAX_SHARED_BUFFER_BYTES = 1024 * 1024;
+
 /**
- * Encodes any value with tsmw's wire settings into bytes the caller owns (never a view of a
- * shared buffer, so it may be kept or transferred).
+ * Encodes any value with tsmw's wire settings. The bytes are never overwritten later and may be
+ * kept. Small encodings may share their `ArrayBuffer` with other encodings (msgpackr writes
+ * successive values into one buffer and never reuses it), so a caller that wants to transfer
+ * bytes to another thread must copy them first; large ones get a buffer of their own.
  */
 export function encodeValue(value: unknown, maxBytes = DEFAULT_MAX_ENVELOPE_BYTES, what = 'envelope'): Uint8Array {
   let packed: Uint8Array;
@@ -40,8 +47,10 @@ export function encodeValue(value: unknown, maxBytes = DEFAULT_MAX_ENVELOPE_BYTE
     throw new InvalidArgumentError(`Cannot encode the ${what}: ${(error as Error).message}`, { cause: error });
   }
   if (packed.byteLength > maxBytes) throw new EnvelopeTooLargeError(packed.byteLength, maxBytes, what);
-  // msgpackr returns a view into its shared buffer: copy into a buffer of our own (not pooled,
-  // not zero-filled first), which callers may keep or transfer.
+  if (packed.byteLength < SHARE_BELOW_BYTES && packed.buffer.byteLength <= MAX_SHARED_BUFFER_BYTES) {
+    return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
+  }
+  // A buffer of our own (not pooled, not zero-filled first).
   const owned = Buffer.allocUnsafeSlow(packed.byteLength);
   owned.set(packed);
   return new Uint8Array(owned.buffer, 0, packed.byteLength);

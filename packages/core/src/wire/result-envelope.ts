@@ -47,22 +47,21 @@ export function decodeResultEnvelope(bytes: Uint8Array, options: DecodeOptions =
     wallMs: expectFiniteNumber(timingMap, 'wallMs', context),
     cpuMs: expectFiniteNumber(timingMap, 'cpuMs', context),
   };
-  const consoleLines = readConsole(map['console']);
-  const host = readHost(map['host']);
-  const base = {
-    kind: 'tsmw-result' as const,
-    version: map['version'] as number,
-    taskId: expectString(map, 'taskId', context),
-    attempt: expectInteger(map, 'attempt', context, 1),
-    timing,
-    ...(consoleLines === undefined ? {} : { console: consoleLines }),
-    ...(host === undefined ? {} : { host }),
-  };
+  const taskId = expectString(map, 'taskId', context);
+  const attempt = expectInteger(map, 'attempt', context, 1);
+  // Built field by field (no spreads): this runs once per task on the master's hot path.
+  const result: Record<string, unknown> = { kind: 'tsmw-result', version: map['version'], taskId, attempt, ok, timing };
   if (ok) {
     if (!('output' in map)) throw new EnvelopeDecodeError('Malformed result envelope: "ok" is true but there is no "output"');
-    return { ...base, ok: true, output: map['output'] };
+    result['output'] = map['output'];
+  } else {
+    result['error'] = readErrorData(map['error'], context);
   }
-  return { ...base, ok: false, error: readErrorData(map['error'], context) };
+  const consoleLines = readConsole(map['console']);
+  if (consoleLines !== undefined) result['console'] = consoleLines;
+  const host = readHost(map['host']);
+  if (host !== undefined) result['host'] = host;
+  return result as unknown as ResultEnvelope;
 }
 
 function readConsole(value: unknown): ConsoleLine[] | undefined {

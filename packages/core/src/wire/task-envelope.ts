@@ -37,15 +37,16 @@ export function decodeTaskEnvelope(bytes: Uint8Array, options: DecodeOptions = {
       throw fieldError(context, 'fileNames', 'an array of strings', fileNames);
     }
   }
-  return {
+  const envelope: Record<string, unknown> = {
     kind: 'tsmw-task',
-    version: map['version'] as number,
+    version: map['version'],
     taskId: expectString(map, 'taskId', context),
     taskName: expectString(map, 'taskName', context),
     moduleHash: expectString(map, 'moduleHash', context),
     attempt: expectInteger(map, 'attempt', context, 1),
     input: map['input'],
-    ...(deadline === undefined ? {} : { deadline }),
-    ...(Array.isArray(fileNames) && fileNames.length > 0 ? { fileNames: fileNames as string[] } : {}),
   };
+  if (deadline !== undefined) envelope['deadline'] = deadline;
+  if (Array.isArray(fileNames) && fileNames.length > 0) envelope['fileNames'] = fileNames;
+  return envelope as unknown as TaskEnvelope;
 }

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { format } from 'node:util';
 import type { ConsoleLine } from '../wire/envelope.js';
 import { MAX_CONSOLE_CHARACTERS, MAX_CONSOLE_LINES } from '../wire/limits.js';
@@ -38,8 +37,23 @@ export class ConsoleCollector {
   }
 }
 
-const storage = new AsyncLocalStorage<ConsoleCollector>();
+/**
+ * Which task's collector receives output. Not AsyncLocalStorage: on Node 20 it switches on
+ * promise hooks for the whole thread, which costs every promise of every task. Instead:
+ * - while a task runs synchronously, its collector is current (exact, even when tasks nest);
+ * - output after a task's first `await` goes to the most recently started task still running,
+ *   which is exact whenever one task at a time runs in the thread (worker threads, worker
+ *   processes, the BOINC client runtime) and a best guess when several share it.
+ */
+let current: ConsoleCollector | undefined;
+const running: ConsoleCollector[] = [];
 let installed = false;
+
+const storage = {
+  getStore(): ConsoleCollector | undefined {
+    return current ?? running[running.length - 1];
+  },
+};
 
 const consoleStreams = {
   log: 'stdout',
@@ -87,8 +101,25 @@ function installCapture(): void {
   }
 }
 
-/** Runs `run` with its console output captured into `collector`. */
-export function runWithConsoleCapture<T>(collector: ConsoleCollector, run: () => T): T {
+/**
+ * Runs `run` with its console output captured into `collector`. Call `release` once the task
+ * has settled (for a synchronous task, at once).
+ */
+export function runWithConsoleCapture<T>(collector: ConsoleCollector, run: () => T): { value: T; release: () => void } {
   installCapture();
-  return storage.run(collector, run);
+  const previous = current;
+  current = collector;
+  running.push(collector);
+  const release = (): void => {
+    const index = running.lastIndexOf(collector);
+    if (index >= 0) running.splice(index, 1);
+  };
+  try {
+    return { value: run(), release };
+  } catch (error) {
+    release();
+    throw error;
+  } finally {
+    current = previous;
+  }
 }

@@ -64,11 +64,15 @@ export async function executeTaskEnvelope(bytes: Uint8Array, registry: TaskRegis
 export async function runTaskEnvelope(envelope: TaskEnvelope, registry: TaskRegistry, options: ExecuteOptions = {}): Promise<ResultEnvelope> {
   const startedAt = Date.now();
   const wallStart = performance.now();
-  const cpuStart = readCpuMilliseconds();
+  // CPU time: a task that returns synchronously ran on this thread the whole time, so its CPU
+  // time is its wall time (and reading the CPU clock, a system call, would cost more than a tiny
+  // task). Only once a task goes asynchronous is the CPU clock read, at its first await.
+  let cpuStart: number | undefined;
+  let syncWallMs = 0;
   const collector = options.captureConsole === false ? undefined : new ConsoleCollector();
   const finish = (outcome: { ok: true; output: unknown } | { ok: false; error: unknown }): ResultEnvelope => {
     const wallMs = performance.now() - wallStart;
-    const cpuMs = Math.max(0, readCpuMilliseconds() - cpuStart);
+    const cpuMs = cpuStart === undefined ? wallMs : syncWallMs + Math.max(0, readCpuMilliseconds() - cpuStart);
     const lines = collector?.finish();
     if (outcome.ok) {
       return {
@@ -104,15 +108,26 @@ export async function runTaskEnvelope(envelope: TaskEnvelope, registry: TaskRegi
 
   const { signal, dispose } = taskSignal(envelope, options.signal);
   const context = createTaskContext(envelope, signal, options);
+  let releaseCapture: (() => void) | undefined;
   try {
-    const run = (): unknown => definition.run(envelope.input, context);
-    let output = collector === undefined ? run() : runWithConsoleCapture(collector, run);
-    if (isPromiseLike(output)) output = await output;
+    let output: unknown;
+    if (collector === undefined) output = definition.run(envelope.input, context);
+    else {
+      const captured = runWithConsoleCapture(collector, () => definition.run(envelope.input, context));
+      output = captured.value;
+      releaseCapture = captured.release;
+    }
+    if (isPromiseLike(output)) {
+      syncWallMs = performance.now() - wallStart;
+      cpuStart = readCpuMilliseconds();
+      output = await output;
+    }
     if (signal.aborted) return finish({ ok: false, error: abortReason(envelope, signal) });
     return finish({ ok: true, output });
   } catch (error) {
     return finish({ ok: false, error: signal.aborted && error === signal.reason ? abortReason(envelope, signal) : error });
   } finally {
+    releaseCapture?.();
     dispose();
   }
 }
