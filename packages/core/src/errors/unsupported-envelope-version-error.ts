@@ -9,7 +9,7 @@ export class UnsupportedEnvelopeVersionError extends TsmwError {
   constructor(version: unknown, supportedVersions: readonly number[], options: TsmwErrorOptions = {}) {
     super(
       UnsupportedEnvelopeVersionError.code,
-      `Envelope format version ${JSON.stringify(version) ?? String(version)} is not supported (this tsmw reads ${supportedVersions.join(', ')})`,
+      `Envelope format version ${describeVersion(version)} is not supported (this tsmw reads ${supportedVersions.join(', ')})`,
       options,
     );
     this.name = 'UnsupportedEnvelopeVersionError';
@@ -20,4 +20,11 @@ export class UnsupportedEnvelopeVersionError extends TsmwError {
   static override isInstance(value: unknown): value is UnsupportedEnvelopeVersionError {
     return hasErrorCode(value, UnsupportedEnvelopeVersionError.code);
   }
+}
+
+/** Any decoded value, safely (a version may arrive as a bigint, a map, anything). */
+function describeVersion(version: unknown): string {
+  if (typeof version === 'number' || typeof version === 'bigint' || typeof version === 'boolean') return String(version);
+  if (typeof version === 'string') return JSON.stringify(version.slice(0, 40));
+  return version === null ? 'null' : `of type ${typeof version}`;
 }

@@ -76,7 +76,7 @@ const otherPackr = new Packr({ useRecords: false });
 const wellFormed = fc
   .oneof(
     fc.anything({ withBigInt: false, withTypedArray: true, withDate: true, withMap: false, withSet: false }),
-    fc.record({ kind: fc.constantFrom('tsmw-task', 'tsmw-result', 'x'), version: fc.oneof(fc.constant(1), fc.integer(), fc.string()), taskId: fc.anything(), attempt: fc.anything(), ok: fc.anything(), timing: fc.anything(), error: fc.anything(), output: fc.anything(), input: fc.anything() }, { requiredKeys: [] }),
+    fc.record({ kind: fc.oneof(fc.constantFrom('tsmw-task', 'tsmw-result', 'x'), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })), version: fc.oneof(fc.constant(1), fc.integer(), fc.string(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })), taskId: fc.anything(), attempt: fc.anything(), ok: fc.anything(), timing: fc.anything(), error: fc.anything(), output: fc.anything(), input: fc.anything() }, { requiredKeys: [] }),
   )
   .map((value) => new Uint8Array(otherPackr.pack(value)));
 
@@ -118,6 +118,14 @@ describe('decoders never crash on hostile bytes', () => {
   it('refuses another format version with UnsupportedEnvelopeVersionError', () => {
     const bytes = new Uint8Array(otherPackr.pack({ ...sampleTask, version: 2 }));
     expect(() => decodeTaskEnvelope(bytes)).toThrow(expect.objectContaining({ code: 'TSMW_ENVELOPE_VERSION', version: 2 }));
+  });
+
+  it('refuses a version or kind of any type, a bigint among them (found by this fuzzer at run 740,583)', () => {
+    // The version field as an int64 (0xd3) that decodes to a bigint.
+    const bigintVersion = new Uint8Array([0x82, 0xa7, ...Buffer.from('version'), 0xd3, 1, 1, 0, 0, 0, 0, 0, 0, 0xa4, ...Buffer.from('kind'), 0xa9, ...Buffer.from('tsmw-task')]);
+    expect(() => decodeTaskEnvelope(bigintVersion)).toThrow(expect.objectContaining({ code: 'TSMW_ENVELOPE_VERSION' }));
+    const bigintKind = new Uint8Array([0x82, 0xa7, ...Buffer.from('version'), 0x01, 0xa4, ...Buffer.from('kind'), 0xd3, 1, 1, 0, 0, 0, 0, 0, 0]);
+    expect(() => decodeResultEnvelope(bigintKind)).toThrow(expect.objectContaining({ code: 'TSMW_ENVELOPE_DECODE' }));
   });
 
   it('refuses a result envelope given to the task decoder', () => {

@@ -16,7 +16,8 @@ export function expectEnvelopeMap(value: unknown, kind: string): DecodedMap {
     throw new UnsupportedEnvelopeVersionError(version, SUPPORTED_WIRE_FORMAT_VERSIONS);
   }
   if (map['kind'] !== kind) {
-    throw new EnvelopeDecodeError(`Not a ${kind} envelope: "kind" is ${JSON.stringify(map['kind']) ?? 'missing'}`);
+    const found = map['kind'];
+    throw new EnvelopeDecodeError(`Not a ${kind} envelope: "kind" is ${typeof found === 'string' ? JSON.stringify(found.slice(0, 40)) : found === undefined ? 'missing' : `of type ${typeof found}`}`);
   }
   return map;
 }
