@@ -5,6 +5,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@tsmw/source'] } },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

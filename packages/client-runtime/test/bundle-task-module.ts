@@ -1,0 +1,22 @@
+import { createHash } from 'node:crypto';
+import { build } from 'esbuild';
+
+/**
+ * Bundles a task module into one self-contained ES module, as the setup CLI will for an app
+ * version (a volunteer's host has no node_modules), and returns its bytes and sha256 hash.
+ */
+export async function bundleTaskModule(entry: string): Promise<{ bytes: Uint8Array; moduleHash: string }> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node18',
+    write: false,
+    conditions: ['@tsmw/source'],
+    logLevel: 'silent',
+  });
+  const bytes = result.outputFiles[0]?.contents;
+  if (bytes === undefined) throw new Error(`esbuild produced nothing for ${entry}`);
+  return { bytes, moduleHash: createHash('sha256').update(bytes).digest('hex') };
+}

@@ -1,0 +1,44 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The built runtime (test/global-setup.ts rebuilds it when a source is newer). */
+export const runtimeBin = fileURLToPath(new URL('../dist/tsmw-runtime.mjs', import.meta.url));
+
+export interface RuntimeRun {
+  readonly process: ChildProcess;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** Resolves when the runtime exits. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>;
+}
+
+/** Starts `tsmw-runtime ARGS` in `cwd`, as the client would (the slot as working directory). */
+export function startRuntime(cwd: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): RuntimeRun {
+  const child = spawn(process.execPath, [runtimeBin, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal, stderr, stdout }));
+  });
+  return { process: child, stderr: () => stderr, exited };
+}
+
+export const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+/** Polls `check` every 50 ms until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
