@@ -5,14 +5,21 @@ export default defineConfig({
     cli: 'src/cli.ts',
     // Task modules are separate files: workers load them by URL.
     'monte-pi/tasks': 'src/monte-pi/tasks.ts',
+    // The third-party transport example: its worker is loaded by URL, like a task module.
+    'transport-plugin/create-single-thread-transport': 'src/transport-plugin/create-single-thread-transport.ts',
+    'transport-plugin/single-thread-worker': 'src/transport-plugin/single-thread-worker.ts',
   },
   format: ['esm'],
   target: 'node20',
   platform: 'node',
-  dts: { entry: { 'monte-pi/tasks': 'src/monte-pi/tasks.ts' } },
+  dts: {
+    entry: {
+      'monte-pi/tasks': 'src/monte-pi/tasks.ts',
+      'transport-plugin/create-single-thread-transport': 'src/transport-plugin/create-single-thread-transport.ts',
+    },
+  },
   sourcemap: true,
   clean: true,
   // Each entry self-contained, so that `new URL('./monte-pi/tasks.js', import.meta.url)` holds.
   splitting: false,
-  banner: { js: '' },
 });

@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
+// Tests import the workspace packages as they ship (their built `dist/`; turbo builds first),
+// not through the `@tsmw/source` condition: vitest passes its resolve conditions to worker
+// threads and child processes through execArgv, and those load real JavaScript.
 export default defineConfig({
-  resolve: { conditions: ['@tsmw/source'] },
-  ssr: { resolve: { conditions: ['@tsmw/source'] } },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
