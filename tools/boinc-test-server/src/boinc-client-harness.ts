@@ -95,7 +95,10 @@ export interface BoincClientHarness {
   readonly pid: number | undefined;
   /** Writes the data directory (app files, app_info.xml, account, preferences, configs) without starting the client. */
   prepare(): Promise<void>;
-  /** Prepares (if not done yet) and starts the client; resolves once its GUI RPC answers. */
+  /**
+   * Prepares (if not done yet) and starts the client; resolves once its GUI RPC answers. After
+   * `quit()` it starts the client again on the same data directory (its tasks resume in their slots).
+   */
   start(): Promise<void>;
   /** Everything the client printed so far. */
   output(): string;
@@ -370,7 +373,8 @@ export function createBoincClientHarness(options: BoincClientHarnessOptions): Bo
     prepare: writeDataDirectory,
 
     async start() {
-      if (child) return;
+      // Running already: nothing to do. Exited (after `quit()`): start again on the same data directory.
+      if (child && child.exitCode === null && child.signalCode === null) return;
       if (closed) throw new BoincTestServerError('TSMW_BOINC_CLIENT_FAILED', 'The harness is closed.');
       const boincPath = options.boincPath ?? findBoincClient();
       if (boincPath === null || !isExecutable(boincPath)) {
