@@ -16,6 +16,7 @@ import { assertTransport } from '../transport/is-transport.js';
 import type { SubmittedTaskV1, TaskFileV1, Transport, TransportEventV1 } from '../transport/transport-v1.js';
 import { DEFAULT_MAX_ENVELOPE_BYTES, WIRE_FORMAT_VERSION } from '../wire/limits.js';
 import { decodeResultEnvelope } from '../wire/result-envelope.js';
+import type { TaskEnvelope } from '../wire/envelope.js';
 import { encodeTaskEnvelope } from '../wire/task-envelope.js';
 import { EventHub, type MasterEventListener, type MasterEventName } from './events.js';
 import type { CloseOptions, MapOptions, MapReduceOptions, Master, MasterOptions } from './master.js';
@@ -26,6 +27,8 @@ const DEFAULT_MAX_QUEUED = 100_000;
 const DEFAULT_RETRIES = 2;
 const MAX_MAP_CONCURRENCY = 65_536;
 const fileNamePattern = /^(?!\.\.?$)[\w.-]{1,255}$/;
+const noFiles: readonly TaskFileV1[] = Object.freeze([]);
+const noConsole: readonly never[] = Object.freeze([]);
 
 /**
  * Creates a master for a task module on a transport: loads the module (to know its tasks and
@@ -168,20 +171,18 @@ class MasterImplementation implements Master {
   }
 
   private encode(record: TaskRecord): Uint8Array {
-    const fileNames = record.files.map((file) => file.name);
-    const envelope = encodeTaskEnvelope(
-      {
-        kind: 'tsmw-task',
-        version: WIRE_FORMAT_VERSION,
-        taskId: record.id,
-        taskName: record.taskName,
-        moduleHash: this.moduleHash,
-        attempt: record.attempt,
-        input: record.input,
-        ...(fileNames.length > 0 ? { fileNames } : {}),
-      },
-      { maxBytes: this.maxEnvelopeBytes },
-    );
+    const task: { -readonly [Key in keyof TaskEnvelope]: TaskEnvelope[Key] } = {
+      kind: 'tsmw-task',
+      version: WIRE_FORMAT_VERSION,
+      taskId: record.id,
+      taskName: record.taskName,
+      moduleHash: this.moduleHash,
+      attempt: record.attempt,
+      input: record.input,
+    };
+    if (record.files.length > 0) task.fileNames = record.files.map((file) => file.name);
+    const envelope = encodeTaskEnvelope(task, { maxBytes: this.maxEnvelopeBytes });
+    if (record.files.length === 0) return envelope;
     let total = envelope.byteLength;
     for (const file of record.files) if ('data' in file) total += file.data.byteLength;
     if (total > this.maxEnvelopeBytes) throw new EnvelopeTooLargeError(total, this.maxEnvelopeBytes, 'task envelope with its data files');
@@ -225,15 +226,16 @@ class MasterImplementation implements Master {
           this.queued -= 1;
           this.inFlight += 1;
           records.push(record);
-          batch.push({
+          const submitted: { -readonly [Key in keyof SubmittedTaskV1]: SubmittedTaskV1[Key] } = {
             taskId: record.id,
             taskName: record.taskName,
             attempt: record.attempt,
             envelope: record.envelope!,
             files: record.files,
-            ...(record.options.key === undefined ? {} : { key: record.options.key }),
-            ...(record.options.hints === undefined ? {} : { hints: record.options.hints }),
-          });
+          };
+          if (record.options.key !== undefined) submitted.key = record.options.key;
+          if (record.options.hints !== undefined) submitted.hints = record.options.hints;
+          batch.push(submitted);
           if (record.options.timeoutMs !== undefined) {
             record.timer = setTimeout(() => this.timeOut(record), record.options.timeoutMs);
           }
@@ -349,14 +351,14 @@ class MasterImplementation implements Master {
     if (result.attempt !== record.attempt || (result.taskId !== record.id && result.taskId !== '')) return; // a stale attempt
     if (result.ok) {
       this.statsRecorder.recordCompleted(record.taskName, result.timing.wallMs, result.timing.cpuMs);
-      const consoleLines = result.console ?? [];
+      const consoleLines = result.console ?? noConsole;
       if (this.events.has('task-completed')) {
         this.events.emit('task-completed', { taskId: record.id, taskName: record.taskName, output: result.output, timing: result.timing, console: consoleLines });
       }
       this.finish(record, { ok: true, output: result.output, console: consoleLines, timing: result.timing }, 'completed');
       return;
     }
-    const error = new TaskFailedError(record.id, record.taskName, result.error, result.console ?? []);
+    const error = new TaskFailedError(record.id, record.taskName, result.error, result.console ?? noConsole);
     this.failAttempt(record, error, result.timing);
   }
 
@@ -650,7 +652,7 @@ function positive(value: number, name: string): number {
 }
 
 function normalizeFiles(files: SubmitOptions['files']): readonly TaskFileV1[] {
-  if (files === undefined) return [];
+  if (files === undefined) return noFiles;
   const list: TaskFileV1[] = Array.isArray(files)
     ? [...(files as readonly TaskFileV1[])]
     : Object.entries(files as Readonly<Record<string, Uint8Array | string>>).map(([name, value]) =>

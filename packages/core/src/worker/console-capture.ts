@@ -2,38 +2,42 @@ import { format } from 'node:util';
 import type { ConsoleLine } from '../wire/envelope.js';
 import { MAX_CONSOLE_CHARACTERS, MAX_CONSOLE_LINES } from '../wire/limits.js';
 
-/** The console output of one task, collected as lines. */
+/** The console output of one task, collected as lines. Costs nothing until the task writes. */
 export class ConsoleCollector {
-  readonly lines: ConsoleLine[] = [];
+  private lines: ConsoleLine[] | undefined;
   private characters = 0;
   private truncated = false;
-  private partial: { stdout: string; stderr: string } = { stdout: '', stderr: '' };
+  private partialStdout = '';
+  private partialStderr = '';
 
   write(stream: 'stdout' | 'stderr', chunk: string): void {
-    const text = this.partial[stream] + chunk;
+    const text = (stream === 'stdout' ? this.partialStdout : this.partialStderr) + chunk;
     const parts = text.split('\n');
-    this.partial[stream] = parts.pop() ?? '';
+    const rest = parts.pop() ?? '';
+    if (stream === 'stdout') this.partialStdout = rest;
+    else this.partialStderr = rest;
     for (const line of parts) this.push(stream, line);
   }
 
-  /** Ends the collection: a last line without a newline is kept. */
-  finish(): ConsoleLine[] {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      if (this.partial[stream] !== '') this.push(stream, this.partial[stream]);
-      this.partial[stream] = '';
-    }
+  /** Ends the collection (a last line without a newline is kept); `undefined` if nothing was written. */
+  finish(): ConsoleLine[] | undefined {
+    if (this.partialStdout !== '') this.push('stdout', this.partialStdout);
+    if (this.partialStderr !== '') this.push('stderr', this.partialStderr);
+    this.partialStdout = '';
+    this.partialStderr = '';
     return this.lines;
   }
 
   private push(stream: 'stdout' | 'stderr', text: string): void {
     if (this.truncated) return;
-    if (this.lines.length >= MAX_CONSOLE_LINES || this.characters + text.length > MAX_CONSOLE_CHARACTERS) {
+    const lines = (this.lines ??= []);
+    if (lines.length >= MAX_CONSOLE_LINES || this.characters + text.length > MAX_CONSOLE_CHARACTERS) {
       this.truncated = true;
-      this.lines.push({ stream: 'stderr', text: '[tsmw: console output truncated]' });
+      lines.push({ stream: 'stderr', text: '[tsmw: console output truncated]' });
       return;
     }
     this.characters += text.length;
-    this.lines.push({ stream, text });
+    lines.push({ stream, text });
   }
 }
 
@@ -102,24 +106,25 @@ function installCapture(): void {
 }
 
 /**
- * Runs `run` with its console output captured into `collector`. Call `release` once the task
- * has settled (for a synchronous task, at once).
+ * Starts capturing a task's output: until `endSynchronousCapture(previous)` everything goes to
+ * `collector`; after it, output goes to the most recent collector not yet released.
+ * Returns the collector that was current before, for `endSynchronousCapture`.
  */
-export function runWithConsoleCapture<T>(collector: ConsoleCollector, run: () => T): { value: T; release: () => void } {
+export function beginCapture(collector: ConsoleCollector): ConsoleCollector | undefined {
   installCapture();
   const previous = current;
   current = collector;
   running.push(collector);
-  const release = (): void => {
-    const index = running.lastIndexOf(collector);
-    if (index >= 0) running.splice(index, 1);
-  };
-  try {
-    return { value: run(), release };
-  } catch (error) {
-    release();
-    throw error;
-  } finally {
-    current = previous;
-  }
+  return previous;
+}
+
+/** The task's synchronous part is over: restore the collector that was current before it. */
+export function endSynchronousCapture(previous: ConsoleCollector | undefined): void {
+  current = previous;
+}
+
+/** The task has settled: its collector receives nothing more. */
+export function releaseCapture(collector: ConsoleCollector): void {
+  const index = running.lastIndexOf(collector);
+  if (index >= 0) running.splice(index, 1);
 }

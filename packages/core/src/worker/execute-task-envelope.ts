@@ -7,12 +7,12 @@ import { TaskTimedOutError } from '../errors/task-timed-out-error.js';
 import type { TaskContext } from '../task/task-context.js';
 import type { TaskRegistry } from '../task/task-module.js';
 import { decodeValue, encodeValue } from '../wire/codec.js';
-import type { HostInfo, ResultEnvelope, TaskEnvelope } from '../wire/envelope.js';
+import type { HostInfo, OkResultEnvelope, ResultEnvelope, TaskEnvelope, TaskTiming } from '../wire/envelope.js';
 import { serializeError } from '../wire/error-data.js';
 import { DEFAULT_MAX_ENVELOPE_BYTES, WIRE_FORMAT_VERSION } from '../wire/limits.js';
 import { encodeResultEnvelope } from '../wire/result-envelope.js';
 import { decodeTaskEnvelope } from '../wire/task-envelope.js';
-import { ConsoleCollector, runWithConsoleCapture } from './console-capture.js';
+import { beginCapture, ConsoleCollector, endSynchronousCapture, releaseCapture } from './console-capture.js';
 import { readCpuMilliseconds } from './cpu-clock.js';
 
 /** Where a worker keeps checkpoints: one state (bytes) per task id. */
@@ -62,73 +62,156 @@ export async function executeTaskEnvelope(bytes: Uint8Array, registry: TaskRegis
 
 /** Runs a decoded task envelope; never rejects. */
 export async function runTaskEnvelope(envelope: TaskEnvelope, registry: TaskRegistry, options: ExecuteOptions = {}): Promise<ResultEnvelope> {
-  const startedAt = Date.now();
-  const wallStart = performance.now();
-  // CPU time: a task that returns synchronously ran on this thread the whole time, so its CPU
-  // time is its wall time (and reading the CPU clock, a system call, would cost more than a tiny
-  // task). Only once a task goes asynchronous is the CPU clock read, at its first await.
-  let cpuStart: number | undefined;
-  let syncWallMs = 0;
-  const collector = options.captureConsole === false ? undefined : new ConsoleCollector();
-  const finish = (outcome: { ok: true; output: unknown } | { ok: false; error: unknown }): ResultEnvelope => {
-    const wallMs = performance.now() - wallStart;
-    const cpuMs = cpuStart === undefined ? wallMs : syncWallMs + Math.max(0, readCpuMilliseconds() - cpuStart);
-    const lines = collector?.finish();
-    if (outcome.ok) {
-      return {
-        kind: 'tsmw-result',
-        version: WIRE_FORMAT_VERSION,
-        taskId: envelope.taskId,
-        attempt: envelope.attempt,
-        ok: true,
-        output: outcome.output,
-        timing: { startedAt, wallMs, cpuMs },
-        ...(lines !== undefined && lines.length > 0 ? { console: lines } : {}),
-        ...(options.host === undefined ? {} : { host: options.host }),
-      };
-    }
-    return failedResult(envelope.taskId, envelope.attempt, startedAt, wallMs, cpuMs, outcome.error, lines, options.host);
-  };
-
+  const run = new TaskRun(envelope, options);
   if (options.moduleHash !== undefined && envelope.moduleHash !== options.moduleHash) {
-    return finish({
-      ok: false,
-      error: new TaskModuleMismatchError(
-        `Task ${envelope.taskId} was submitted against task module ${envelope.moduleHash}, but this worker loaded ${options.moduleHash}`,
-      ),
-    });
+    return run.failed(
+      new TaskModuleMismatchError(`Task ${envelope.taskId} was submitted against task module ${envelope.moduleHash}, but this worker loaded ${options.moduleHash}`),
+    );
   }
   const definition = registry.get(envelope.taskName);
   if (definition === undefined) {
-    return finish({
-      ok: false,
-      error: new TaskNotFoundError(`The task module has no task named "${envelope.taskName}" (it has: ${[...registry.keys()].join(', ') || 'none'})`),
-    });
+    return run.failed(new TaskNotFoundError(`The task module has no task named "${envelope.taskName}" (it has: ${[...registry.keys()].join(', ') || 'none'})`));
   }
-
-  const { signal, dispose } = taskSignal(envelope, options.signal);
-  const context = createTaskContext(envelope, signal, options);
-  let releaseCapture: (() => void) | undefined;
+  const collector = options.captureConsole === false ? undefined : new ConsoleCollector();
+  run.collector = collector;
   try {
     let output: unknown;
-    if (collector === undefined) output = definition.run(envelope.input, context);
+    if (collector === undefined) output = definition.run(envelope.input, run);
     else {
-      const captured = runWithConsoleCapture(collector, () => definition.run(envelope.input, context));
-      output = captured.value;
-      releaseCapture = captured.release;
+      const previous = beginCapture(collector);
+      try {
+        output = definition.run(envelope.input, run);
+      } finally {
+        endSynchronousCapture(previous);
+      }
     }
     if (isPromiseLike(output)) {
-      syncWallMs = performance.now() - wallStart;
-      cpuStart = readCpuMilliseconds();
+      run.wentAsynchronous();
       output = await output;
     }
-    if (signal.aborted) return finish({ ok: false, error: abortReason(envelope, signal) });
-    return finish({ ok: true, output });
+    if (run.signal.aborted) return run.failed(abortReason(envelope, run.signal));
+    return run.succeeded(output);
   } catch (error) {
-    return finish({ ok: false, error: signal.aborted && error === signal.reason ? abortReason(envelope, signal) : error });
+    return run.failed(run.signal.aborted && error === run.signal.reason ? abortReason(envelope, run.signal) : error);
   } finally {
-    releaseCapture?.();
-    dispose();
+    if (collector !== undefined) releaseCapture(collector);
+    run.dispose();
+  }
+}
+
+/**
+ * One run of a task: its context (what the task sees, as prototype methods: no closures per
+ * task) and its timing.
+ */
+class TaskRun implements TaskContext {
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly signal: AbortSignal;
+  collector: ConsoleCollector | undefined;
+  private readonly startedAt = Date.now();
+  private readonly wallStart = performance.now();
+  // CPU time: a task that returns synchronously ran on this thread the whole time, so its CPU
+  // time is its wall time (and reading the CPU clock, a system call, would cost more than a tiny
+  // task). Only once a task goes asynchronous is the CPU clock read, at its first await.
+  private cpuStart: number | undefined;
+  private syncWallMs = 0;
+  private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  private deadlineController: AbortController | undefined;
+  private readonly onExternalAbort: (() => void) | undefined;
+
+  constructor(
+    private readonly envelope: TaskEnvelope,
+    private readonly options: ExecuteOptions,
+  ) {
+    this.taskId = envelope.taskId;
+    this.attempt = envelope.attempt;
+    const external = options.signal;
+    if (envelope.deadline === undefined) {
+      this.signal = external ?? neverAborted;
+      return;
+    }
+    const controller = new AbortController();
+    this.deadlineController = controller;
+    this.signal = controller.signal;
+    const remaining = Math.max(0, envelope.deadline - Date.now());
+    this.deadlineTimer = setTimeout(() => controller.abort(new TaskTimedOutError(envelope.taskId, remaining)), remaining);
+    if (external !== undefined) {
+      this.onExternalAbort = () => controller.abort(external.reason);
+      if (external.aborted) this.onExternalAbort();
+      else external.addEventListener('abort', this.onExternalAbort, { once: true });
+    }
+  }
+
+  wentAsynchronous(): void {
+    this.syncWallMs = performance.now() - this.wallStart;
+    this.cpuStart = readCpuMilliseconds();
+  }
+
+  dispose(): void {
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+    if (this.onExternalAbort !== undefined) this.options.signal?.removeEventListener('abort', this.onExternalAbort);
+  }
+
+  succeeded(output: unknown): ResultEnvelope {
+    const result: { -readonly [Key in keyof OkResultEnvelope]: OkResultEnvelope[Key] } = {
+      kind: 'tsmw-result',
+      version: WIRE_FORMAT_VERSION,
+      taskId: this.taskId,
+      attempt: this.attempt,
+      ok: true,
+      output,
+      timing: this.timing(),
+    };
+    const lines = this.collector?.finish();
+    if (lines !== undefined) result.console = lines;
+    if (this.options.host !== undefined) result.host = this.options.host;
+    return result;
+  }
+
+  failed(error: unknown): ResultEnvelope {
+    const timing = this.timing();
+    return failedResult(this.taskId, this.attempt, timing.startedAt, timing.wallMs, timing.cpuMs, error, this.collector?.finish(), this.options.host);
+  }
+
+  private timing(): TaskTiming {
+    const wallMs = performance.now() - this.wallStart;
+    const cpuMs = this.cpuStart === undefined ? wallMs : this.syncWallMs + Math.max(0, readCpuMilliseconds() - this.cpuStart);
+    return { startedAt: this.startedAt, wallMs, cpuMs };
+  }
+
+  progress(fraction: number): void {
+    const onProgress = this.options.onProgress;
+    if (onProgress === undefined || typeof fraction !== 'number' || Number.isNaN(fraction)) return;
+    onProgress(this.taskId, Math.min(1, Math.max(0, fraction)));
+  }
+
+  async checkpoint(state: unknown): Promise<void> {
+    const checkpoints = this.options.checkpoints;
+    if (checkpoints === undefined) return;
+    await checkpoints.save(this.taskId, encodeValue(state, this.options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, 'checkpoint'));
+  }
+
+  async restore<State>(): Promise<State | undefined> {
+    const checkpoints = this.options.checkpoints;
+    if (checkpoints === undefined) return undefined;
+    const bytes = await checkpoints.load(this.taskId);
+    if (bytes === undefined) return undefined;
+    try {
+      return decodeValue(bytes, this.options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, 'checkpoint') as State;
+    } catch (error) {
+      if (EnvelopeDecodeError.isInstance(error)) return undefined; // a torn or foreign checkpoint: start afresh
+      throw error;
+    }
+  }
+
+  async file(name: string): Promise<Uint8Array> {
+    const fileNames = this.envelope.fileNames ?? [];
+    if (!fileNames.includes(name)) {
+      throw new InvalidArgumentError(`Task ${this.taskId} has no data file named "${name}" (it has: ${fileNames.join(', ') || 'none'})`);
+    }
+    const readFile = this.options.readFile;
+    if (readFile === undefined) throw new InvalidArgumentError(`This worker cannot read data files (task ${this.taskId})`);
+    return readFile(this.taskId, name);
   }
 }
 
@@ -166,63 +249,8 @@ function failedResult(
   };
 }
 
-function taskSignal(envelope: TaskEnvelope, external: AbortSignal | undefined): { signal: AbortSignal; dispose: () => void } {
-  if (envelope.deadline === undefined) return { signal: external ?? neverAborted, dispose: () => {} };
-  const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new TaskTimedOutError(envelope.taskId, Math.max(0, envelope.deadline! - Date.now()))),
-    Math.max(0, envelope.deadline - Date.now()),
-  );
-  const onAbort = (): void => controller.abort(external?.reason);
-  external?.addEventListener('abort', onAbort, { once: true });
-  if (external?.aborted) onAbort();
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      clearTimeout(timer);
-      external?.removeEventListener('abort', onAbort);
-    },
-  };
-}
-
 function abortReason(envelope: TaskEnvelope, signal: AbortSignal): unknown {
   return signal.reason instanceof Error ? signal.reason : new TaskCancelledError(envelope.taskId);
-}
-
-function createTaskContext(envelope: TaskEnvelope, signal: AbortSignal, options: ExecuteOptions): TaskContext {
-  const maxBytes = options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES;
-  const fileNames = envelope.fileNames ?? [];
-  return {
-    taskId: envelope.taskId,
-    attempt: envelope.attempt,
-    signal,
-    progress(fraction: number): void {
-      if (options.onProgress === undefined || typeof fraction !== 'number' || Number.isNaN(fraction)) return;
-      options.onProgress(envelope.taskId, Math.min(1, Math.max(0, fraction)));
-    },
-    async checkpoint(state: unknown): Promise<void> {
-      if (options.checkpoints === undefined) return;
-      await options.checkpoints.save(envelope.taskId, encodeValue(state, maxBytes, 'checkpoint'));
-    },
-    async restore<State>(): Promise<State | undefined> {
-      if (options.checkpoints === undefined) return undefined;
-      const bytes = await options.checkpoints.load(envelope.taskId);
-      if (bytes === undefined) return undefined;
-      try {
-        return decodeValue(bytes, maxBytes, 'checkpoint') as State;
-      } catch (error) {
-        if (error instanceof EnvelopeDecodeError) return undefined; // a torn or foreign checkpoint: start afresh
-        throw error;
-      }
-    },
-    async file(name: string): Promise<Uint8Array> {
-      if (!fileNames.includes(name)) {
-        throw new InvalidArgumentError(`Task ${envelope.taskId} has no data file named "${name}" (it has: ${fileNames.join(', ') || 'none'})`);
-      }
-      if (options.readFile === undefined) throw new InvalidArgumentError(`This worker cannot read data files (task ${envelope.taskId})`);
-      return options.readFile(envelope.taskId, name);
-    },
-  };
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
