@@ -3,11 +3,11 @@ import { runMontePi } from './run-monte-pi.js';
 
 interface MontePiArguments {
   transport: 'local' | 'boinc';
-  workers?: number;
-  'project-home'?: string;
+  workers: number | undefined;
+  'project-home': string | undefined;
   tasks: number;
   darts: number;
-  seed?: number;
+  seed: number | undefined;
   json: boolean;
 }
 
