@@ -190,8 +190,10 @@ describe.skipIf(process.platform !== 'linux')('tsmw-runtime in a BOINC slot, wit
     expect(fractions.some((fraction) => fraction > 0 && fraction < 1)).toBe(true);
     expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
     // CPU time: wu_cpu_time (5 s of earlier runs) plus this run's, which grows as the task spins.
-    const last = statuses[statuses.length - 1]!;
-    expect(last.currentCpuTime).toBeGreaterThan(6);
+    // (Loose bounds: the machine may be busy with other tests.)
+    const cpuTimes = statuses.map((status) => status.currentCpuTime);
+    expect(cpuTimes).toEqual([...cpuTimes].sort((a, b) => a - b));
+    expect(cpuTimes[cpuTimes.length - 1]).toBeGreaterThan(5.3);
     expect(statuses.every((status) => status.checkpointCpuTime === 5)).toBe(true);
   });
 

@@ -85,21 +85,19 @@ async function run(message: RunTaskMessage): Promise<void> {
     cpuTimer.unref();
   }
 
-  const checkpoints = createSlotCheckpointStore(message.checkpointPath, message.maxEnvelopeBytes, () => {
-    exitIfOrphaned();
-    send({ type: 'checkpointed' });
-  });
+  const store = createSlotCheckpointStore(message.checkpointPath, message.maxEnvelopeBytes, () => send({ type: 'checkpointed' }));
+  const checkpoints: CheckpointStore = {
+    save: async (taskId, state) => {
+      exitIfOrphaned(); // before writing: an orphan must not overwrite the next run's checkpoint
+      await store.save(taskId, state);
+    },
+    load: (taskId) => store.load(taskId),
+  };
   send({ type: 'started' });
   const bytes = await executeTaskEnvelope(message.envelope, registry, {
     moduleHash: message.moduleHash,
     maxEnvelopeBytes: message.maxEnvelopeBytes,
-    checkpoints: {
-      save: async (taskId, state) => {
-        exitIfOrphaned();
-        await checkpoints.save(taskId, state);
-      },
-      load: (taskId) => checkpoints.load(taskId),
-    },
+    checkpoints,
     onProgress: (_taskId, fraction) => {
       exitIfOrphaned();
       pendingFraction = fraction;
