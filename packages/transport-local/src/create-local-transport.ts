@@ -10,7 +10,7 @@ import {
   type TransportEventV1,
   type TransportV1,
 } from '@tsmw/core';
-import { MAX_TASKS_PER_MESSAGE, Pool } from './pool.js';
+import { MAX_TASKS_PER_MESSAGE, MAX_TASKS_PER_WORKER, Pool } from './pool.js';
 
 export interface LocalTransportOptions {
   /** How many workers run tasks at once (default `os.availableParallelism()`). */
@@ -71,8 +71,9 @@ export function createLocalTransport(options: LocalTransportOptions = {}): Trans
     latency: 'interactive',
     maxEnvelopeBytes,
     maxBatchSize: MAX_TASKS_PER_MESSAGE,
-    // The transport holds the master back itself (doSubmit waits while its queue is full).
-    maxInFlight: Number.POSITIVE_INFINITY,
+    // What the queue and the workers can hold: the master keeps the rest (and `map` keeps its
+    // window of inputs that small). doSubmit also waits while the queue is full.
+    maxInFlight: maxQueue + workers * MAX_TASKS_PER_WORKER,
   };
   const events = createEventQueue<TransportEventV1>();
   const pool = new Pool({

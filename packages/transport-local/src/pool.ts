@@ -21,7 +21,7 @@ import { createProcessChannel, createThreadChannel, type WorkerChannel, type Wor
 /** The most envelopes in one message to a worker. */
 export const MAX_TASKS_PER_MESSAGE = 256;
 /** The most tasks one worker holds (running and queued). */
-const MAX_TASKS_PER_WORKER = 4 * MAX_TASKS_PER_MESSAGE;
+export const MAX_TASKS_PER_WORKER = 4 * MAX_TASKS_PER_MESSAGE;
 /** How much work (in milliseconds, by the worker's recent task times) a worker should hold. */
 const TARGET_QUEUE_MS = 4;
 /** How many tasks a worker holds before the pool knows how long its tasks take. */
@@ -83,12 +83,12 @@ interface WorkerSlot {
 
 export class Pool {
   private readonly slots: WorkerSlot[] = [];
-  private readonly entries = new Map<string, Entry>();
   private readonly queue: Array<Entry | undefined> = [];
   private queueHead = 0;
   /** Tasks taken back from a dead worker: they go before the queue. */
   private readonly requeued: Entry[] = [];
   private queuedCount = 0;
+  private dispatchScheduled = false;
   private heldCount = 0;
   private nextSequence = 0;
   private nextSlotId = 0;
@@ -133,11 +133,10 @@ export class Pool {
         continue;
       }
       const entry: Entry = { task, sequence: -1, slot: undefined, cancelled: false, cancelledAt: 0 };
-      this.entries.set(task.taskId, entry);
       this.queue.push(entry);
       this.queuedCount += 1;
     }
-    this.dispatch();
+    this.scheduleDispatch();
     while (this.queuedCount >= this.options.maxQueue && this.closing === undefined) {
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
     }
@@ -145,23 +144,27 @@ export class Pool {
 
   /** Drops queued tasks; aborts running ones, and stops their worker if they ignore it. */
   cancel(taskIds: readonly string[]): void {
+    // A scan rather than an index by task id: cancelling is rare, and the pool holds a bounded
+    // number of tasks (its queue and what its workers hold), while an index costs every task.
+    const ids = new Set(taskIds);
     const bySlot = new Map<WorkerSlot, number[]>();
     const now = Date.now();
-    for (const taskId of taskIds) {
-      const entry = this.entries.get(taskId);
-      if (entry === undefined) continue;
-      this.entries.delete(taskId);
+    const cancel = (entry: Entry | undefined): void => {
+      if (entry === undefined || entry.cancelled || !ids.has(entry.task.taskId)) return;
       entry.cancelled = true;
       entry.cancelledAt = now;
       const slot = entry.slot;
       if (slot === undefined) {
         this.queuedCount -= 1;
-        continue;
+        return;
       }
       let sequences = bySlot.get(slot);
       if (sequences === undefined) bySlot.set(slot, (sequences = []));
       sequences.push(entry.sequence);
-    }
+    };
+    for (const entry of this.requeued) cancel(entry);
+    for (let index = this.queueHead; index < this.queue.length; index += 1) cancel(this.queue[index]);
+    for (const slot of this.slots) for (let index = slot.heldHead; index < slot.held.length; index += 1) cancel(slot.held[index]);
     for (const [slot, sequences] of bySlot) {
       slot.channel.post({ type: 'cancel', sequences });
       this.armCancelTimer(slot, this.options.cancelGraceMs);
@@ -184,7 +187,6 @@ export class Pool {
       return slot.exitedPromise;
     });
     await Promise.all(exits);
-    this.entries.clear();
     this.queue.length = 0;
     this.queueHead = 0;
     this.requeued.length = 0;
@@ -301,7 +303,6 @@ export class Pool {
     if (running !== undefined) {
       rest = held.filter((entry) => entry !== running);
       if (!running.cancelled) {
-        this.forget(running);
         this.options.emit({ type: 'task-lost', taskId: running.task.taskId, error: this.crashError(running, slot, exit) });
       }
     }
@@ -339,11 +340,11 @@ export class Pool {
   /** Fails every task with a lasting error: workers cannot start. */
   private breakPool(error: TransportError): void {
     this.broken = error;
-    for (const entry of this.entries.values()) {
-      if (entry.slot !== undefined) continue;
-      this.options.emit({ type: 'task-lost', taskId: entry.task.taskId, error });
-    }
-    for (const entry of [...this.entries.values()]) if (entry.slot === undefined) this.entries.delete(entry.task.taskId);
+    const lose = (entry: Entry | undefined): void => {
+      if (entry !== undefined && !entry.cancelled) this.options.emit({ type: 'task-lost', taskId: entry.task.taskId, error });
+    };
+    for (const entry of this.requeued) lose(entry);
+    for (let index = this.queueHead; index < this.queue.length; index += 1) lose(this.queue[index]);
     this.queue.length = 0;
     this.queueHead = 0;
     this.requeued.length = 0;
@@ -375,6 +376,20 @@ export class Pool {
   private capacity(slot: WorkerSlot): number {
     if (slot.taskMs === undefined) return INITIAL_TASKS_PER_WORKER;
     return Math.max(1, Math.min(MAX_TASKS_PER_WORKER, Math.ceil(TARGET_QUEUE_MS / Math.max(slot.taskMs, 0.001))));
+  }
+
+  /**
+   * Dispatches once the current turn of the event loop is over: everything the master submits
+   * in one turn (as results come in and callers submit more) then goes out in one message per
+   * worker instead of many small ones.
+   */
+  private scheduleDispatch(): void {
+    if (this.dispatchScheduled) return;
+    this.dispatchScheduled = true;
+    setImmediate(() => {
+      this.dispatchScheduled = false;
+      this.dispatch();
+    });
   }
 
   private dispatch(): void {
@@ -484,7 +499,6 @@ export class Pool {
         slot.heldHead += 1;
         answered += 1;
         if (!entry.cancelled && length > 0) {
-          this.forget(entry);
           this.options.emit({ type: 'task-result', taskId: entry.task.taskId, bytes: bytes.subarray(offset, offset + length) });
         }
       }
@@ -503,7 +517,7 @@ export class Pool {
       slot.taskMs = slot.taskMs === undefined ? sample : (slot.taskMs + sample) / 2;
     }
     this.updateReference(slot);
-    this.dispatch();
+    this.scheduleDispatch();
     this.checkIdle();
   }
 
@@ -520,11 +534,6 @@ export class Pool {
       if (entry.sequence === sequence) return entry;
     }
     return undefined;
-  }
-
-  /** The task is settled at the transport (result or loss): forget it. */
-  private forget(entry: Entry): void {
-    if (this.entries.get(entry.task.taskId) === entry) this.entries.delete(entry.task.taskId);
   }
 
   // ---- cancel and idle ----------------------------------------------------------------------

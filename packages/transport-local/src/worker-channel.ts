@@ -42,6 +42,7 @@ export interface WorkerChannel {
  * JavaScript.
  */
 export function inheritedExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
+  if (!execArgv.some((argument) => argument.includes(SOURCE_CONDITION))) return [...execArgv];
   const kept: string[] = [];
   for (let index = 0; index < execArgv.length; index += 1) {
     const argument = execArgv[index]!;
@@ -60,7 +61,9 @@ const SOURCE_CONDITION = '@tsmw/source';
 export function createThreadChannel(options: WorkerChannelOptions): WorkerChannel {
   const worker = new Worker(workerEntryUrl('thread-worker'), {
     env: options.env,
-    execArgv: inheritedExecArgv(),
+    // Left to Node (which drops the per-process flags a thread cannot take) unless the source
+    // condition must go.
+    ...(process.execArgv.some((argument) => argument.includes(SOURCE_CONDITION)) ? { execArgv: inheritedExecArgv() } : {}),
     ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
   });
   let error: Error | undefined;

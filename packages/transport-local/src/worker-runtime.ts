@@ -3,6 +3,7 @@
  * the task module once, then runs the batches it is sent, one task at a time in the order
  * received, through core's `executeTaskEnvelope`, and sends results back in batches.
  */
+import { getEventListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { executeTaskEnvelope, indexTaskModule, type ExecuteOptions, type TaskFileV1, type TaskRegistry } from '@tsmw/core';
@@ -44,9 +45,14 @@ export function startWorkerRuntime(port: WorkerPort): void {
   /** Sequences cancelled before they ran (dropped when reached) or while running. */
   const cancelled = new Set<number>();
   let runningSequence = -1;
+  let signalController = new AbortController();
+  let taskOptions: ExecuteOptions = {};
+  const renewSignal = (): void => {
+    signalController = new AbortController();
+    taskOptions = { ...executeOptions, signal: signalController.signal };
+  };
   /** Sequences grow in the order the pool sends tasks; a cancel for one already started and done is stale. */
   let lastStartedSequence = -1;
-  let runningController: AbortController | undefined;
   let runningFiles: readonly TaskFileV1[] | undefined;
 
   // Results waiting to be sent.
@@ -124,16 +130,16 @@ export function startWorkerRuntime(port: WorkerPort): void {
           runningSequence = sequence;
           lastStartedSequence = sequence;
           runningFiles = batch.files?.get(index);
-          const controller = new AbortController();
-          runningController = controller;
           const startedAt = performance.now();
           markRunning(sequence);
-          const result = await executeTaskEnvelope(envelope, registry, { ...executeOptions, signal: controller.signal });
+          const result = await executeTaskEnvelope(envelope, registry, taskOptions);
           markRunning(-1);
           const finishedAt = performance.now();
+          // Tasks share one signal until one of them aborts it or leaves a listener on it (making an
+          // AbortController per task costs more than a tiny task itself).
+          if (signalController.signal.aborted || getEventListeners(signalController.signal, 'abort').length > 0) renewSignal();
           busyMs += finishedAt - startedAt;
           runningSequence = -1;
-          runningController = undefined;
           runningFiles = undefined;
           progress.delete(sequence);
           cancelled.delete(sequence);
@@ -170,6 +176,7 @@ export function startWorkerRuntime(port: WorkerPort): void {
       onProgress,
       readFile: readTaskFile,
     };
+    renewSignal();
     port.post({ type: 'ready' });
     void drain();
   };
@@ -198,7 +205,7 @@ export function startWorkerRuntime(port: WorkerPort): void {
         break;
       case 'cancel':
         for (const sequence of message.sequences) {
-          if (sequence === runningSequence) runningController?.abort();
+          if (sequence === runningSequence) signalController.abort();
           else if (sequence > lastStartedSequence) cancelled.add(sequence);
         }
         break;

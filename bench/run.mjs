@@ -1,0 +1,390 @@
+#!/usr/bin/env node
+// The local transport against the Node pools users would otherwise pick, in one process and on
+// the same worker count. Prints tasks/s, ratios and the three headline figures:
+//   1. tiny tasks (a + b): tsmw local vs piscina vs tinypool vs raw worker_threads
+//      (one message per task, and 256 tasks per message), all submitted at once and 1,000 in flight;
+//   2. CPU-bound monte-pi, 1 worker vs N: the speed-up of tsmw next to raw worker_threads';
+//   3. peak RSS of the master while `map` runs over 1,000,000 inputs (in a fresh child process).
+//
+// Run after a build: `npm run bench` (builds first), or `node bench/run.mjs [--quick] [--workers 2]`.
+// `--quick` takes well under a minute; figures from it are rougher.
+// On demand only: never part of CI's pass/fail.
+import { fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { createMaster } from '@tsmw/core';
+import { createLocalTransport } from '@tsmw/transport-local';
+import { Piscina } from 'piscina';
+import { Tinypool } from 'tinypool';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const workersArgument = argv.indexOf('--workers');
+const workers = workersArgument >= 0 ? Number(argv[workersArgument + 1]) : Math.min(2, availableParallelism());
+
+const tasksUrl = new URL('./tsmw-tasks.mjs', import.meta.url);
+const poolWorkerUrl = new URL('./pool-worker.mjs', import.meta.url);
+const rawWorkerUrl = new URL('./raw-worker.mjs', import.meta.url);
+
+const settings = quick
+  ? { tinyTasks: 50_000, tinyRounds: 1, piTasks: 8, piDarts: 2_500_000, piRounds: 2, rssInputs: 200_000 }
+  : { tinyTasks: 200_000, tinyRounds: 3, piTasks: 8, piDarts: 10_000_000, piRounds: 5, rssInputs: 1_000_000 };
+const WINDOW = 1000;
+const RAW_BATCH = 256;
+
+if (argv[0] === '--rss-child') {
+  await rssChild(Number(argv[1]), Number(argv[2]));
+  process.exit(0);
+}
+
+// ---- helpers --------------------------------------------------------------------------------
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const format = (value) => (value >= 1e6 ? `${(value / 1e6).toFixed(2)}M` : value >= 1e3 ? `${(value / 1e3).toFixed(1)}k` : value.toFixed(0));
+const pad = (text, width) => String(text).padEnd(width);
+const padLeft = (text, width) => String(text).padStart(width);
+
+/** Runs `total` tasks, all started at once; returns the sum of their results. */
+async function allAtOnce(total, runOne) {
+  const promises = new Array(total);
+  for (let index = 0; index < total; index += 1) promises[index] = runOne(index);
+  let sum = 0;
+  for (const value of await Promise.all(promises)) sum += value;
+  return sum;
+}
+
+/** Runs `total` tasks with at most `window` started and unfinished; returns the sum of their results. */
+function windowed(total, window, runOne) {
+  return new Promise((resolve, reject) => {
+    let next = 0;
+    let done = 0;
+    let sum = 0;
+    const launch = () => {
+      const index = next++;
+      runOne(index).then((value) => {
+        sum += value;
+        done += 1;
+        if (next < total) launch();
+        else if (done === total) resolve(sum);
+      }, reject);
+    };
+    for (let started = 0; started < Math.min(window, total); started += 1) launch();
+  });
+}
+
+function startRawWorkers(count) {
+  const list = Array.from({ length: count }, () => new Worker(rawWorkerUrl));
+  return Promise.all(list.map((worker) => new Promise((resolve) => worker.once('online', resolve)))).then(() => list);
+}
+
+// ---- tiny tasks -----------------------------------------------------------------------------
+
+/** Each variant: start(), then run(total, mode) where mode is 'all' or 'window', then close(). */
+const tinyVariants = [
+  {
+    name: 'tsmw local',
+    async start() {
+      this.master = await createMaster({ transport: createLocalTransport({ workers }), tasks: tasksUrl });
+      this.add = (await import(tasksUrl.href)).add;
+    },
+    run(total, mode) {
+      const runOne = (index) => this.master.submit(this.add, { a: index, b: 1 }).then((handle) => handle.result);
+      return mode === 'all' ? allAtOnce(total, runOne) : windowed(total, WINDOW, runOne);
+    },
+    close() {
+      return this.master.close();
+    },
+  },
+  {
+    name: 'piscina (default)',
+    async start() {
+      this.pool = new Piscina({ filename: poolWorkerUrl.href, minThreads: workers, maxThreads: workers });
+    },
+    run(total, mode) {
+      const runOne = (index) => this.pool.run({ a: index, b: 1 });
+      return mode === 'all' ? allAtOnce(total, runOne) : windowed(total, WINDOW, runOne);
+    },
+    close() {
+      return this.pool.destroy();
+    },
+  },
+  {
+    name: 'tinypool',
+    async start() {
+      this.pool = new Tinypool({ filename: poolWorkerUrl.href, minThreads: workers, maxThreads: workers });
+    },
+    run(total, mode) {
+      const runOne = (index) => this.pool.run({ a: index, b: 1 });
+      return mode === 'all' ? allAtOnce(total, runOne) : windowed(total, WINDOW, runOne);
+    },
+    close() {
+      return this.pool.destroy();
+    },
+  },
+  {
+    name: 'raw, 1 task/message',
+    async start() {
+      this.workers = await startRawWorkers(workers);
+      this.pending = new Map();
+      this.nextId = 0;
+      for (const worker of this.workers) {
+        worker.on('message', (message) => {
+          const resolve = this.pending.get(message.id);
+          this.pending.delete(message.id);
+          resolve(message.result);
+        });
+      }
+    },
+    run(total, mode) {
+      const runOne = (index) =>
+        new Promise((resolve) => {
+          const id = this.nextId++;
+          this.pending.set(id, resolve);
+          this.workers[id % this.workers.length].postMessage({ id, a: index, b: 1 });
+        });
+      return mode === 'all' ? allAtOnce(total, runOne) : windowed(total, WINDOW, runOne);
+    },
+    close() {
+      return Promise.all(this.workers.map((worker) => worker.terminate()));
+    },
+  },
+  {
+    name: `raw, ${RAW_BATCH} tasks/message`,
+    async start() {
+      this.workers = await startRawWorkers(workers);
+    },
+    run(total, mode) {
+      // No promise per task: batches of plain task objects out, arrays of results back.
+      return new Promise((resolve) => {
+        const window = mode === 'all' ? total : WINDOW;
+        let sent = 0;
+        let outstanding = 0;
+        let done = 0;
+        let sum = 0;
+        let turn = 0;
+        const send = () => {
+          while (sent < total && outstanding < window) {
+            const count = Math.min(RAW_BATCH, total - sent, window - outstanding);
+            const tasks = new Array(count);
+            for (let index = 0; index < count; index += 1) tasks[index] = { a: sent + index, b: 1 };
+            this.workers[turn++ % this.workers.length].postMessage({ first: sent, tasks });
+            sent += count;
+            outstanding += count;
+          }
+        };
+        const onMessage = (message) => {
+          for (const value of message.results) sum += value;
+          done += message.results.length;
+          outstanding -= message.results.length;
+          if (done === total) {
+            for (const worker of this.workers) worker.off('message', onMessage);
+            resolve(sum);
+          } else send();
+        };
+        for (const worker of this.workers) worker.on('message', onMessage);
+        send();
+      });
+    },
+    close() {
+      return Promise.all(this.workers.map((worker) => worker.terminate()));
+    },
+  },
+];
+
+async function benchTiny() {
+  const total = settings.tinyTasks;
+  const expected = (total * (total - 1)) / 2 + total;
+  const rates = new Map(); // `${variant}|${mode}` -> tasks/s per round
+  for (const variant of tinyVariants) await variant.start();
+  for (const variant of tinyVariants) await variant.run(Math.min(total, 20_000), 'window'); // warm-up
+  for (let round = 0; round < settings.tinyRounds; round += 1) {
+    for (const mode of ['all', 'window']) {
+      for (const variant of tinyVariants) {
+        const started = performance.now();
+        const sum = await variant.run(total, mode);
+        const seconds = (performance.now() - started) / 1000;
+        if (sum !== expected) throw new Error(`${variant.name} (${mode}) returned a wrong sum: ${sum}, expected ${expected}`);
+        const key = `${variant.name}|${mode}`;
+        if (!rates.has(key)) rates.set(key, []);
+        rates.get(key).push(total / seconds);
+      }
+    }
+  }
+  for (const variant of tinyVariants) await variant.close();
+
+  console.log(`\n1. Tiny tasks (a + b): ${format(total)} tasks, ${workers} workers, median of ${settings.tinyRounds} round(s); ratios are medians of per-round ratios to piscina`);
+  console.log(`${pad('variant', 24)}${padLeft('all at once', 14)}${padLeft('x piscina', 11)}${padLeft(`${WINDOW} in flight`, 16)}${padLeft('x piscina', 11)}`);
+  const summary = {};
+  for (const variant of tinyVariants) {
+    const cells = [];
+    for (const mode of ['all', 'window']) {
+      const own = rates.get(`${variant.name}|${mode}`);
+      const reference = rates.get(`piscina (default)|${mode}`);
+      const ratio = median(own.map((rate, round) => rate / reference[round]));
+      summary[`${variant.name}|${mode}`] = { tasksPerSecond: median(own), ratio };
+      cells.push(padLeft(`${format(median(own))}/s`, mode === 'all' ? 14 : 16), padLeft(`${ratio.toFixed(2)}`, 11));
+    }
+    console.log(pad(variant.name, 24) + cells.join(''));
+  }
+  return summary;
+}
+
+// ---- monte-pi -------------------------------------------------------------------------------
+
+const piInputs = () => Array.from({ length: settings.piTasks }, (_, index) => ({ darts: settings.piDarts, seed: index + 1 }));
+
+async function timeTsmwPi(workerCount) {
+  const master = await createMaster({ transport: createLocalTransport({ workers: workerCount }), tasks: tasksUrl });
+  const { montePi } = await import(tasksUrl.href);
+  await master.map(montePi, Array.from({ length: workerCount * 2 }, (_, index) => ({ darts: 100_000, seed: index + 1 }))); // warm-up
+  const started = performance.now();
+  const hits = await master.map(montePi, piInputs());
+  const seconds = (performance.now() - started) / 1000;
+  await master.close();
+  return { seconds, hits: hits.reduce((total, value) => total + value, 0) };
+}
+
+async function timeRawPi(workerCount) {
+  const list = await startRawWorkers(workerCount);
+  const runAll = (inputs) =>
+    new Promise((resolve) => {
+      // Dynamic dispatch, one task per worker at a time: the next input goes to whichever worker is free.
+      let next = 0;
+      let done = 0;
+      let hits = 0;
+      const feed = (worker) => {
+        if (next < inputs.length) worker.postMessage({ id: next, ...inputs[next++] });
+      };
+      const listeners = list.map((worker) => {
+        const listener = (message) => {
+          hits += message.result;
+          done += 1;
+          if (done === inputs.length) resolve(hits);
+          else feed(worker);
+        };
+        worker.on('message', listener);
+        return listener;
+      });
+      for (const worker of list) feed(worker);
+      return listeners;
+    });
+  await runAll(Array.from({ length: workerCount * 2 }, (_, index) => ({ darts: 100_000, seed: index + 1 }))); // warm-up
+  for (const worker of list) worker.removeAllListeners('message');
+  const started = performance.now();
+  const hits = await runAll(piInputs());
+  const seconds = (performance.now() - started) / 1000;
+  await Promise.all(list.map((worker) => worker.terminate()));
+  return { seconds, hits };
+}
+
+async function timePiscinaPi(workerCount) {
+  const pool = new Piscina({ filename: poolWorkerUrl.href, minThreads: workerCount, maxThreads: workerCount });
+  await Promise.all(Array.from({ length: workerCount * 2 }, (_, index) => pool.run({ darts: 100_000, seed: index + 1 }))); // warm-up
+  const started = performance.now();
+  const results = await Promise.all(piInputs().map((input) => pool.run(input)));
+  const seconds = (performance.now() - started) / 1000;
+  await pool.destroy();
+  return { seconds, hits: results.reduce((total, value) => total + value, 0) };
+}
+
+async function benchPi() {
+  const variants = [
+    ['tsmw local', timeTsmwPi],
+    ['raw worker_threads', timeRawPi],
+    ['piscina', timePiscinaPi],
+  ];
+  const speedUps = new Map(variants.map(([name]) => [name, []]));
+  const times = new Map(variants.map(([name]) => [name, { one: [], many: [] }]));
+  let expectedHits;
+  for (let round = 0; round < settings.piRounds; round += 1) {
+    for (const [name, time] of variants) {
+      const one = await time(1);
+      const many = await time(workers);
+      expectedHits ??= one.hits;
+      if (one.hits !== expectedHits || many.hits !== expectedHits) throw new Error(`${name}: monte-pi hits differ (${one.hits}, ${many.hits}, expected ${expectedHits})`);
+      speedUps.get(name).push(one.seconds / many.seconds);
+      times.get(name).one.push(one.seconds);
+      times.get(name).many.push(many.seconds);
+    }
+  }
+  const pi = (4 * expectedHits) / (settings.piTasks * settings.piDarts);
+  console.log(`\n2. CPU-bound monte-pi: ${settings.piTasks} tasks x ${format(settings.piDarts)} darts (pi ~ ${pi.toFixed(5)}), 1 worker vs ${workers}, median of ${settings.piRounds} round(s)`);
+  console.log(`${pad('variant', 24)}${padLeft('1 worker', 11)}${padLeft(`${workers} workers`, 12)}${padLeft('speed-up', 11)}${padLeft('x raw', 9)}`);
+  const raw = speedUps.get('raw worker_threads');
+  const summary = {};
+  for (const [name] of variants) {
+    const own = speedUps.get(name);
+    const ratio = median(own.map((value, round) => value / raw[round]));
+    summary[name] = { speedUp: median(own), ratioToRaw: ratio };
+    console.log(
+      `${pad(name, 24)}${padLeft(`${median(times.get(name).one).toFixed(3)} s`, 11)}${padLeft(`${median(times.get(name).many).toFixed(3)} s`, 12)}${padLeft(`${median(own).toFixed(2)}x`, 11)}${padLeft(ratio.toFixed(3), 9)}`,
+    );
+  }
+  return summary;
+}
+
+// ---- master RSS -----------------------------------------------------------------------------
+
+async function rssChild(inputs, workerCount) {
+  const master = await createMaster({ transport: createLocalTransport({ workers: workerCount }), tasks: tasksUrl });
+  const { add } = await import(tasksUrl.href);
+  global.gc?.();
+  const baseline = process.memoryUsage();
+  let peakRss = baseline.rss;
+  let peakHeap = baseline.heapUsed;
+  const sample = () => {
+    const usage = process.memoryUsage();
+    peakRss = Math.max(peakRss, usage.rss);
+    peakHeap = Math.max(peakHeap, usage.heapUsed);
+  };
+  const timer = setInterval(sample, 20);
+  function* generate() {
+    for (let index = 0; index < inputs; index += 1) yield { a: index, b: 1 };
+  }
+  const started = performance.now();
+  const outputs = await master.map(add, generate());
+  const seconds = (performance.now() - started) / 1000;
+  sample();
+  clearInterval(timer);
+  await master.close();
+  let sum = 0;
+  for (const value of outputs) sum += value;
+  if (outputs.length !== inputs || sum !== (inputs * (inputs - 1)) / 2 + inputs) throw new Error('map returned wrong outputs');
+  process.send({ baselineRss: baseline.rss, peakRss, baselineHeap: baseline.heapUsed, peakHeap, seconds });
+}
+
+async function benchRss() {
+  const inputs = settings.rssInputs;
+  const result = await new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['--rss-child', String(inputs), String(workers)], { execArgv: ['--expose-gc'] });
+    let message;
+    child.on('message', (received) => (message = received));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 && message !== undefined ? resolve(message) : reject(new Error(`the RSS child exited with code ${code}`))));
+  });
+  const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+  console.log(`\n3. Master memory while map runs over ${format(inputs)} inputs (${workers} worker threads, same process; fresh child process)`);
+  console.log(`   RSS: ${mb(result.baselineRss)} before, ${mb(result.peakRss)} peak; JS heap: ${mb(result.baselineHeap)} before, ${mb(result.peakHeap)} peak; ${format(inputs / result.seconds)} tasks/s through map`);
+  return result;
+}
+
+// ---- main -----------------------------------------------------------------------------------
+
+console.log(`tsmw local transport benchmark${quick ? ' (quick)' : ''}: Node ${process.version}, ${availableParallelism()} CPUs, ${workers} workers`);
+const tiny = await benchTiny();
+const pi = await benchPi();
+const rss = await benchRss();
+
+const tinyAll = tiny['tsmw local|all'];
+const tinyWindow = tiny['tsmw local|window'];
+const piRatio = pi['tsmw local'].ratioToRaw;
+const peakMb = rss.peakRss / 1024 / 1024;
+console.log('\nSummary (targets in brackets)');
+console.log(`  tiny-task throughput vs piscina: ${tinyAll.ratio.toFixed(2)}x all at once, ${tinyWindow.ratio.toFixed(2)}x with ${WINDOW} in flight [>= 5x] ${Math.min(tinyAll.ratio, tinyWindow.ratio) >= 5 ? 'met' : 'NOT met'}`);
+console.log(`  monte-pi speed-up 1 -> ${workers} workers: ${pi['tsmw local'].speedUp.toFixed(2)}x vs raw ${pi['raw worker_threads'].speedUp.toFixed(2)}x, ratio ${piRatio.toFixed(3)} [>= 0.95] ${piRatio >= 0.95 ? 'met' : 'NOT met'}`);
+console.log(`  master peak RSS over ${format(settings.rssInputs)} inputs: ${peakMb.toFixed(0)} MB [< 200 MB] ${peakMb < 200 ? 'met' : 'NOT met'}`);
