@@ -91,7 +91,11 @@ class MasterImplementation implements Master {
   private readonly unclaimed = new Set<TaskRecord>();
   private publicOpen = 0;
   private resultWaiters: Array<() => void> = [];
+  /** Submits waiting for room in the queue, oldest first from `spaceWaitersHead` (no `shift()`: it is O(n)). */
   private spaceWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  private spaceWaitersHead = 0;
+  /** Places in the queue promised to woken submits that have not run yet. */
+  private spaceGranted = 0;
   private idleWaiters: Array<() => void> = [];
   private dispatching = false;
   private dispatchScheduled = false;
@@ -130,8 +134,9 @@ class MasterImplementation implements Master {
   async submit(task: TaskDefinition<never, unknown>, input: unknown, options: SubmitOptions = {}): Promise<TaskHandle<never>> {
     this.assertOpen();
     this.resolveTask(task);
-    while (this.queued >= this.maxQueued) {
+    while (this.queued + this.spaceGranted >= this.maxQueued) {
       await new Promise<void>((resolve, reject) => this.spaceWaiters.push({ resolve, reject }));
+      this.spaceGranted -= 1;
       this.assertOpen();
     }
     return this.createRecord(task.name, input, options, true) as unknown as TaskHandle<never>;
@@ -298,8 +303,23 @@ class MasterImplementation implements Master {
     }
   }
 
+  /** Wakes as many waiting submits as there is room for, oldest first. */
   private releaseSpace(): void {
-    while (this.spaceWaiters.length > 0 && this.queued < this.maxQueued) this.spaceWaiters.shift()!.resolve();
+    const waiters = this.spaceWaiters;
+    while (this.spaceWaitersHead < waiters.length && this.queued + this.spaceGranted < this.maxQueued) {
+      const waiter = waiters[this.spaceWaitersHead]!;
+      waiters[this.spaceWaitersHead] = undefined as never;
+      this.spaceWaitersHead += 1;
+      this.spaceGranted += 1;
+      waiter.resolve();
+    }
+    if (this.spaceWaitersHead === waiters.length) {
+      waiters.length = 0;
+      this.spaceWaitersHead = 0;
+    } else if (this.spaceWaitersHead > 1024 && this.spaceWaitersHead * 2 > waiters.length) {
+      waiters.splice(0, this.spaceWaitersHead);
+      this.spaceWaitersHead = 0;
+    }
   }
 
   // ---- results from the transport ---------------------------------------------------------
@@ -626,8 +646,9 @@ class MasterImplementation implements Master {
   private async shutDown(force: boolean): Promise<void> {
     this.closed = true;
     this.forceClosing = force;
-    const waiters = this.spaceWaiters;
+    const waiters = this.spaceWaiters.slice(this.spaceWaitersHead);
     this.spaceWaiters = [];
+    this.spaceWaitersHead = 0;
     for (const waiter of waiters) waiter.reject(new MasterClosedError('The master closed before the task could be queued'));
     if (!force && this.records.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     if (force) {
