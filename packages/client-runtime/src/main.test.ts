@@ -63,6 +63,22 @@ describe('tsmw-runtime by hand', () => {
     expect(existsSync(join(dir, 'boinc_finish_called'))).toBe(true);
   });
 
+  it('sends an error thrown outside the task\'s promise back as an error result', async () => {
+    await writeFile(join(dir, 'in.msgpack'), envelope('strayThrow', null));
+    const { code } = await startRuntime(dir, byHand).exited;
+    expect(code).toBe(0);
+    const result = decodeResultEnvelope(await readFile(join(dir, 'out.msgpack')));
+    expect(result).toMatchObject({ ok: false, taskId: 't-strayThrow', error: { name: 'TypeError', message: 'thrown from a timer' } });
+  });
+
+  it('fails with the task process\'s last stderr line when it exits without a result', async () => {
+    await writeFile(join(dir, 'in.msgpack'), envelope('exitEarly', null));
+    const { code, stderr } = await startRuntime(dir, byHand).exited;
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n').pop()).toBe('tsmw-runtime: the task process exited with code 3 before returning a result: about to exit with 3');
+    expect(existsSync(join(dir, 'boinc_finish_called'))).toBe(false);
+  });
+
   it('refuses an input that is not a task envelope: exit 1, one line on stderr, no finish file', async () => {
     await writeFile(join(dir, 'in.msgpack'), 'this is not msgpack at all');
     const { code, stderr } = await startRuntime(dir, byHand).exited;

@@ -102,6 +102,11 @@ export function runRuntime(args: RuntimeArguments, environment: RuntimeEnvironme
     settle(code);
   }
 
+  // A bug here must still end in one line and no orphaned task process.
+  const onUnexpected = (error: unknown): void => end(1, `unexpected failure: ${errorText(error)}`);
+  process.on('uncaughtException', onUnexpected);
+  process.on('unhandledRejection', onUnexpected);
+
   // Quit, abort or a signal can arrive at any point: every path below checks `ended`.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     const handler = (): void => {
@@ -366,7 +371,13 @@ export function runRuntime(args: RuntimeArguments, environment: RuntimeEnvironme
       const closed = new Promise<void>((resolveClosed) => started.once('close', () => resolveClosed()));
       void Promise.race([closed, new Promise((resolveLater) => setTimeout(resolveLater, 500))]).then(() => {
         if (ended) return;
-        const lastLine = stderrTail.trim().split('\n').pop()?.trim() ?? '';
+        // The last telling line (Node ends a crash report with its version).
+        const lastLine =
+          stderrTail
+            .split('\n')
+            .map((text) => text.trim())
+            .filter((text) => text !== '' && !/^Node\.js v\d/.test(text))
+            .pop() ?? '';
         if (outOfMemoryPattern.test(stderrTail) || (signal === 'SIGKILL' && !childKilledByRuntime)) {
           temporaryExit(`out of memory: the task process ${signal === null ? `exited with code ${code}` : `was killed (${signal})`}`);
           return;

@@ -1,6 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { decodeValue, encodeValue, executeTaskEnvelope, indexTaskModule } from '@tsmw/core';
+import {
+  WIRE_FORMAT_VERSION,
+  decodeTaskEnvelope,
+  decodeValue,
+  encodeResultEnvelope,
+  encodeValue,
+  executeTaskEnvelope,
+  indexTaskModule,
+  serializeError,
+} from '@tsmw/core';
 import type { CheckpointStore, TaskRegistry } from '@tsmw/core';
 import { createCheckpointFile } from './checkpoint-file.js';
 import { resolveLogicalName } from './slot.js';
@@ -60,6 +69,33 @@ async function run(message: RunTaskMessage): Promise<void> {
   };
   process.on('disconnect', () => process.exit(0));
 
+  // An error the task throws outside its own promise chain (in a timer, an event handler, a
+  // promise nobody awaits) is still the task's failure: it goes back as an error result.
+  const envelope = decodeTaskEnvelope(message.envelope, { maxBytes: message.maxEnvelopeBytes });
+  const startedAt = Date.now();
+  let finished = false;
+  const strayError = (error: unknown): void => {
+    if (finished) return;
+    finished = true;
+    const wallMs = Date.now() - startedAt;
+    const result = encodeResultEnvelope(
+      {
+        kind: 'tsmw-result',
+        version: WIRE_FORMAT_VERSION,
+        taskId: envelope.taskId,
+        attempt: envelope.attempt,
+        ok: false,
+        error: serializeError(error),
+        timing: { startedAt, wallMs, cpuMs: processCpuSeconds() * 1000 },
+        ...(message.host === undefined ? {} : { host: message.host }),
+      },
+      { maxBytes: message.maxEnvelopeBytes },
+    );
+    send({ type: 'result', bytes: result });
+  };
+  process.on('uncaughtException', strayError);
+  process.on('unhandledRejection', strayError);
+
   let registry: TaskRegistry;
   try {
     registry = indexTaskModule(await import(pathToFileURL(message.taskModulePath).href));
@@ -112,6 +148,8 @@ async function run(message: RunTaskMessage): Promise<void> {
   });
   if (progressTimer !== undefined) clearTimeout(progressTimer);
   if (cpuTimer !== undefined) clearInterval(cpuTimer);
+  if (finished) return;
+  finished = true;
   send({ type: 'result', bytes });
 }
 
