@@ -237,7 +237,7 @@ describe.skipIf(process.platform !== 'linux')('tsmw-runtime in a BOINC slot, wit
     expect(clientSends(0, '<quit/>')).toBe(true);
     const quitAt = Date.now();
     const quit = await run.exited;
-    expect(Date.now() - quitAt).toBeLessThan(2500);
+    expect(Date.now() - quitAt).toBeLessThan(5000); // the next poll (1 s), on a possibly busy machine
     expect(quit.code).toBe(0);
     expect(quit.stderr).toContain('tsmw-runtime: the client asked the task to quit');
     expect(existsSync(join(slotDir, 'boinc_finish_called'))).toBe(false);

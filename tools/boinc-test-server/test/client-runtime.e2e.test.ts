@@ -211,9 +211,10 @@ describe.skipIf(boincPath === null && !inCi)('@tsmw/client-runtime under a real 
     expect(result.ok).toBe(true);
     if (result.ok) {
       const output = result.output as { wallMs: number; longestGapMs: number };
-      // The synchronous loop itself stood still for about as long as the task was suspended.
-      expect(output.longestGapMs).toBeGreaterThan(3500);
-      expect(output.wallMs).toBeGreaterThan(8500);
+      // The synchronous loop itself stood still for about as long as the task was suspended
+      // (at least 4 s, less up to a second for each of the runtime's two polls).
+      expect(output.longestGapMs).toBeGreaterThan(2500);
+      expect(output.wallMs).toBeGreaterThan(7000);
     }
   }, 120_000);
 
