@@ -30,4 +30,3 @@ export type { FinishCalledOptions, TemporaryExitOptions } from './exit-files.js'
 export { createCheckpointFile, defaultCheckpointFileName } from './checkpoint-file.js';
 export type { CheckpointFile, CheckpointFileOptions } from './checkpoint-file.js';
 export { runtimeBundlePath } from './runtime-bundle-path.js';
-export { parseProcStat, readProcessStat } from './process-cpu-time.js';
