@@ -303,6 +303,16 @@ export function runRuntime(args: RuntimeArguments, environment: RuntimeEnvironme
       end(1, `cannot write boinc_finish_called: ${errorText(error)}`);
       return;
     }
+    // A last status (best effort, as boinc_finish): the client reads it when the app exits and
+    // takes its CPU time as the result's final CPU time.
+    if (reporter !== undefined) {
+      reporter.setFractionDone(1);
+      try {
+        reporter.sendStatus();
+      } catch {
+        // the channel is gone; the result is written
+      }
+    }
     end(0);
   }
 

@@ -146,3 +146,19 @@ describe('createStatusReporter', () => {
     expect(clientTakesStatus()).toContain('<current_cpu_time>');
   });
 });
+
+describe('createStatusReporter.sendStatus', () => {
+  it('sends the status at once when the client has read the last one, not while suspended', () => {
+    let cpu = 2;
+    const reporter = createStatusReporter({ channel, cpuTime: () => cpu });
+    reporter.setFractionDone(1);
+    expect(reporter.sendStatus()).toBe(true);
+    expect(reporter.sendStatus()).toBe(false); // unread
+    expect(clientTakesStatus()).toContain('<current_cpu_time>2.000000e+00</current_cpu_time>');
+    cpu = 3;
+    clientSends(0, '<suspend/>');
+    reporter.poll();
+    expect(reporter.sendStatus()).toBe(false);
+    expect(clientTakesStatus()).toBeNull();
+  });
+});

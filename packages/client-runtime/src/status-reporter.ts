@@ -40,6 +40,11 @@ export interface StatusReporter {
   currentCpuTime(): number;
   /** One poll: control, heartbeat, client liveness, then status (unless suspended). Timers call it; tests may too. */
   poll(): void;
+  /**
+   * Sends the status now, if the client has read the previous one (as the BOINC API does in
+   * `boinc_finish`, so the client's final CPU time includes the last second). False when not sent.
+   */
+  sendStatus(): boolean;
   /** Polls every `intervalMs` on an unref'd timer (it never keeps the process alive). */
   start(): void;
   stop(): void;
@@ -126,13 +131,15 @@ export function createStatusReporter(options: StatusReporterOptions): StatusRepo
           return;
         }
       }
-      if (!suspended) {
-        options.channel.sendStatus({
-          currentCpuTime: currentCpuTime(),
-          checkpointCpuTime,
-          ...(fractionDone === undefined ? {} : { fractionDone }),
-        });
-      }
+      if (!suspended) reporter.sendStatus();
+    },
+    sendStatus() {
+      if (clientGone !== undefined || suspended) return false;
+      return options.channel.sendStatus({
+        currentCpuTime: currentCpuTime(),
+        checkpointCpuTime,
+        ...(fractionDone === undefined ? {} : { fractionDone }),
+      });
     },
     start() {
       if (timer !== undefined || clientGone !== undefined) return;

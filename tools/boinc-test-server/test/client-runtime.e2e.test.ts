@@ -207,6 +207,8 @@ describe.skipIf(boincPath === null && !inCi)('@tsmw/client-runtime under a real 
     await client.resumeTask(`${name}_0`);
     const [reported] = await waitReported([name]);
     expect(reported).toMatchObject({ exitStatus: 0, outcome: 'success' });
+    // The CPU time of the task process (about 5 s of spinning) reached the client, not just the runtime's.
+    expect(reported?.finalCpuTime).toBeGreaterThan(2);
     const result = resultOf(name);
     expect(result.ok).toBe(true);
     if (result.ok) {
