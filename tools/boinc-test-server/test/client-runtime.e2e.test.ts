@@ -48,6 +48,8 @@ describe.skipIf(boincPath === null && !inCi)('@tsmw/client-runtime under a real 
   let sampling = true;
   let sampler: Promise<void> | undefined;
   let jobNumber = 0;
+  /** The jobs queued before the client starts. */
+  const first: { squares: string[]; fail: string; progress: string; corrupt: string } = { squares: [], fail: '', progress: '', corrupt: '' };
 
   function addTask(taskName: string, input: unknown, label = taskName): string {
     jobNumber += 1;
@@ -113,19 +115,7 @@ describe.skipIf(boincPath === null && !inCi)('@tsmw/client-runtime under a real 
       ncpus: 2,
       ...(debug ? { onOutput: debug } : {}),
     });
-  }, 60_000);
-
-  afterAll(async () => {
-    sampling = false;
-    await sampler;
-    await client?.close();
-    await server?.close();
-  });
-
-  // Queued before the client attaches (a first reply without work backs it off for minutes).
-  const first: { squares: string[]; fail: string; progress: string; corrupt: string } = { squares: [], fail: '', progress: '', corrupt: '' };
-
-  it('runs three tasks; their uploaded result envelopes decode to the right outputs', async () => {
+    // Queued before the client attaches (a first reply without work backs it off for minutes).
     first.squares = [3, 4, 5].map((n) => addTask('square', { n }));
     first.fail = addTask('fail', { message: 'input too big' });
     first.progress = addTask('sleepy', { ms: 12_000, steps: 48 }, 'progress');
@@ -150,7 +140,17 @@ describe.skipIf(boincPath === null && !inCi)('@tsmw/client-runtime under a real 
         await sleep(500);
       }
     })();
+  }, 60_000);
 
+  afterAll(async () => {
+    sampling = false;
+    await sampler;
+    await client?.close();
+    await server?.close();
+  });
+
+
+  it('runs three tasks; their uploaded result envelopes decode to the right outputs', async () => {
     const results = await waitReported(first.squares);
     for (const result of results) expect(result).toMatchObject({ exitStatus: 0, outcome: 'success' });
     expect(first.squares.map((name) => resultOf(name))).toMatchObject([
@@ -224,8 +224,11 @@ describe.skipIf(boincPath === null && !inCi)('@tsmw/client-runtime under a real 
     const name = addTask('counter', { target: 40, stepMs: 250 });
     await client.projectUpdate();
     const before = await waitForTask(name, 'checkpointed a quarter of the way', (task) => task.activeTaskState === 'EXECUTING' && (task.checkpointCpuTime ?? 0) > 0 && (task.fractionDone ?? 0) >= 0.25);
+    const quitAt = Date.now();
     await client.quit(30_000);
+    const restartAt = Date.now();
     await client.start();
+    console.info(`client quit in ${restartAt - quitAt} ms, started again in ${Date.now() - restartAt} ms`);
     await waitForTask(name, 'running again', (task) => task.activeTaskState === 'EXECUTING' && task.pid !== before.pid);
     const [reported] = await waitReported([name]);
     expect(reported).toMatchObject({ exitStatus: 0, outcome: 'success' });
