@@ -22,7 +22,7 @@ export interface LocalTransportOptions {
   readonly isolation?: 'thread' | 'process';
   /**
    * How many tasks may wait in the transport's queue (not yet given to a worker) before it holds
-   * the master back (default 4,096). Tasks are never dropped: the master waits.
+   * the master back (default 1,024). Tasks are never dropped: the master waits.
    */
   readonly maxQueue?: number;
   /** A worker idle this long is stopped, and started again when work comes (default: never). */
@@ -56,7 +56,7 @@ export function createLocalTransport(options: LocalTransportOptions = {}): Trans
   if (isolation !== 'thread' && isolation !== 'process') {
     throw new InvalidArgumentError(`isolation must be 'thread' or 'process', not ${JSON.stringify(isolation)}`);
   }
-  const maxQueue = wholeNumber(options.maxQueue ?? 4096, 'maxQueue', 1);
+  const maxQueue = wholeNumber(options.maxQueue ?? 1024, 'maxQueue', 1);
   const idleTimeoutMs = milliseconds(options.idleTimeoutMs ?? Number.POSITIVE_INFINITY, 'idleTimeoutMs');
   const cancelGraceMs = milliseconds(options.cancelGraceMs ?? 1000, 'cancelGraceMs');
   const progressIntervalMs = milliseconds(options.progressIntervalMs ?? 50, 'progressIntervalMs');

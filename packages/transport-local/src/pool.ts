@@ -8,9 +8,14 @@
  * how long its tasks take (about `TARGET_QUEUE_MS` of work), so a worker running minute-long
  * tasks holds one while a worker running microsecond tasks holds a thousand.
  *
- * Each worker runs its tasks one at a time, in the order sent, so the first task a worker holds
- * is the one it runs. If the worker dies, that task is lost (`task-lost` with the retryable
- * `WorkerCrashedError`) and the others it held go back to the front of the queue.
+ * Each worker runs its tasks one at a time, in the order sent, and answers in that order. It
+ * marks the task it is running in shared memory (a file for child processes; see
+ * running-marker.ts). If the worker dies, that task is lost (`task-lost` with the retryable
+ * `WorkerCrashedError`) and every other task it held goes back to the front of the queue.
+ *
+ * Known limit: tasks a worker already holds are not taken back when another worker idles, so a
+ * sudden switch from tiny tasks to long, uneven ones may leave a short tail on one worker (the
+ * estimate, and so the share each worker gets, adapts from the next results on).
  */
 import { EnvelopeTooLargeError, TransportError, WorkerCrashedError, type SubmittedTaskV1, type TransportEventV1 } from '@tsmw/core';
 import type { ResourceLimits } from 'node:worker_threads';
@@ -405,19 +410,23 @@ export class Pool {
       let best: WorkerSlot | undefined;
       let bestRoom = 0;
       let withRoom = 0;
+      let idle = false;
       for (const slot of this.slots) {
         if (slot.stopping !== undefined || slot.exited) continue;
-        const room = this.capacity(slot) - (slot.held.length - slot.heldHead);
+        const held = slot.held.length - slot.heldHead;
+        const room = this.capacity(slot) - held;
         if (room <= 0) continue;
         withRoom += 1;
+        if (held === 0) idle = true;
         if (room > bestRoom) {
           best = slot;
           bestRoom = room;
         }
       }
       if (best === undefined) break;
-      // Share out a short queue evenly rather than giving it all to one worker.
-      const count = Math.min(bestRoom, MAX_TASKS_PER_MESSAGE, Math.ceil(this.queuedCount / withRoom));
+      // While a worker idles, share the queue out evenly rather than giving it all to one worker;
+      // while all are busy, send what there is in one message (fewer, fuller messages).
+      const count = Math.min(bestRoom, MAX_TASKS_PER_MESSAGE, idle ? Math.ceil(this.queuedCount / withRoom) : this.queuedCount);
       this.send(best, count);
     }
     this.releaseSpace();

@@ -21,7 +21,7 @@ export interface WorkerPort {
 /** Results are sent when this many are waiting... */
 const MAX_RESULTS_PER_MESSAGE = 256;
 /** ...or when this much time has passed since the last send, and the worker lets messages in this often. */
-const FLUSH_INTERVAL_MS = 1;
+const FLUSH_INTERVAL_MS = 2;
 
 interface PendingBatch {
   readonly count: number;
