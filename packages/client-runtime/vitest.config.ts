@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// As in the other packages: tests import the workspace packages as they ship (their built
+// dist/; turbo builds first). The runtime's own tests run its built bundle, rebuilt when stale.
 export default defineConfig({
-  resolve: { conditions: ['@tsmw/source'] },
-  ssr: { resolve: { conditions: ['@tsmw/source'] } },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],

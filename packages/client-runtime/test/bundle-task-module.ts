@@ -13,7 +13,6 @@ export async function bundleTaskModule(entry: string): Promise<{ bytes: Uint8Arr
     platform: 'node',
     target: 'node18',
     write: false,
-    conditions: ['@tsmw/source'],
     logLevel: 'silent',
   });
   const bytes = result.outputFiles[0]?.contents;

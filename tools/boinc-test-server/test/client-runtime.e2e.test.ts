@@ -31,7 +31,6 @@ async function bundleTaskModule(): Promise<{ bytes: Uint8Array; moduleHash: stri
     platform: 'node',
     target: 'node18',
     write: false,
-    conditions: ['@tsmw/source'],
     logLevel: 'silent',
   });
   const bytes = result.outputFiles[0]!.contents;
