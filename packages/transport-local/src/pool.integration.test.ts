@@ -1,4 +1,7 @@
 import { createMaster, TaskCancelledError, TransportError, TsmwError, WorkerCrashedError, type Master, type TaskDefinition } from '@tsmw/core';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalTransport, type LocalTransportOptions } from './create-local-transport.js';
 
@@ -175,4 +178,14 @@ describe('local transport: scheduling', () => {
     const after = process.getActiveResourcesInfo().filter((name) => name === 'Worker' || name === 'MessagePort').length;
     expect(after).toBeLessThanOrEqual(before);
   });
+
+  for (const isolation of ['thread', 'process'] as const) {
+    for (const force of [false, true]) {
+      it(`a process that closes its master (${isolation}, ${force ? 'forced' : 'graceful'}) ends by itself once the close has settled`, async () => {
+        const script = fileURLToPath(new URL('../test/fixtures/close-and-exit.mjs', import.meta.url));
+        const { stdout } = await promisify(execFile)(process.execPath, [script, isolation, force ? 'force' : 'graceful'], { timeout: 30_000 });
+        expect(stdout.trim()).toBe('closed after 1000 tasks');
+      });
+    }
+  }
 });

@@ -81,7 +81,9 @@ export function createThreadChannel(options: WorkerChannelOptions): WorkerChanne
       if (!exited) worker.postMessage(message, transfer ?? []);
     },
     terminate() {
-      if (!exited) void worker.terminate();
+      if (exited) return;
+      worker.ref(); // so that the process lives until the exit, which the pool waits for
+      void worker.terminate();
     },
     ref: () => worker.ref(),
     unref: () => worker.unref(),
@@ -117,7 +119,9 @@ export function createProcessChannel(options: WorkerChannelOptions): WorkerChann
       if (!exited && child.connected) child.send(message);
     },
     terminate() {
-      if (!exited) child.kill('SIGKILL');
+      if (exited) return;
+      child.ref(); // so that the process lives until the exit, which the pool waits for
+      child.kill('SIGKILL');
     },
     ref() {
       child.ref();
