@@ -80,6 +80,13 @@ describe('executeTaskEnvelope', () => {
     expect(progress).toEqual([1, 1]);
   });
 
+  it('uses a given CPU clock for every task, synchronous ones too', async () => {
+    let cpu = 100;
+    const cpuClock = (): number => (cpu += 7);
+    const result = decodeResultEnvelope(await executeTaskEnvelope(envelope('double', 2), registry, { cpuClock })) as OkResultEnvelope;
+    expect(result.timing.cpuMs).toBe(7);
+  });
+
   it('an output over the cap becomes an error result', async () => {
     const result = decodeResultEnvelope(await executeTaskEnvelope(envelope('huge', null), registry, { maxEnvelopeBytes: 1024 })) as ErrorResultEnvelope;
     expect(result.error.code).toBe('TSMW_ENVELOPE_TOO_LARGE');

@@ -39,6 +39,13 @@ export interface ExecuteOptions {
   readonly maxEnvelopeBytes?: number;
   /** Capture the task's console output (default true). */
   readonly captureConsole?: boolean;
+  /**
+   * The CPU time (ms) of the thread or process that runs the task. When given, it is read at
+   * the start and end of every task. Without it, a synchronous task's CPU time is taken as its
+   * wall time (reading a CPU clock costs more than a tiny task), which overstates it when the
+   * task was paused (a suspended BOINC task) or shared its core.
+   */
+  readonly cpuClock?: () => number;
 }
 
 const neverAborted = new AbortController().signal;
@@ -115,6 +122,7 @@ class TaskRun implements TaskContext {
   // task). Only once a task goes asynchronous is the CPU clock read, at its first await.
   private cpuStart: number | undefined;
   private syncWallMs = 0;
+  private readonly cpuClock: () => number;
   private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   private deadlineController: AbortController | undefined;
   private readonly onExternalAbort: (() => void) | undefined;
@@ -125,6 +133,8 @@ class TaskRun implements TaskContext {
   ) {
     this.taskId = envelope.taskId;
     this.attempt = envelope.attempt;
+    this.cpuClock = options.cpuClock ?? readCpuMilliseconds;
+    if (options.cpuClock !== undefined) this.cpuStart = options.cpuClock();
     const external = options.signal;
     if (envelope.deadline === undefined) {
       this.signal = external ?? neverAborted;
@@ -143,8 +153,9 @@ class TaskRun implements TaskContext {
   }
 
   wentAsynchronous(): void {
+    if (this.cpuStart !== undefined) return; // a given clock was read at the start
     this.syncWallMs = performance.now() - this.wallStart;
-    this.cpuStart = readCpuMilliseconds();
+    this.cpuStart = this.cpuClock();
   }
 
   dispose(): void {
@@ -175,7 +186,7 @@ class TaskRun implements TaskContext {
 
   private timing(): TaskTiming {
     const wallMs = performance.now() - this.wallStart;
-    const cpuMs = this.cpuStart === undefined ? wallMs : this.syncWallMs + Math.max(0, readCpuMilliseconds() - this.cpuStart);
+    const cpuMs = this.cpuStart === undefined ? wallMs : this.syncWallMs + Math.max(0, this.cpuClock() - this.cpuStart);
     return { startedAt: this.startedAt, wallMs, cpuMs };
   }
 
