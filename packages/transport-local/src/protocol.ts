@@ -93,7 +93,9 @@ export function packBatch(sequences: ArrayLike<number>, payloads: ArrayLike<Uint
   let total = 0;
   for (let index = 0; index < count; index += 1) total += payloads[index]!.byteLength;
   const headerBytes = count * 12;
-  const buffer = new ArrayBuffer(headerBytes + total);
+  // Not zero-filled (every byte is written below), and not from Buffer's shared pool, so that
+  // the whole ArrayBuffer is this batch's and can be transferred.
+  const buffer = Buffer.allocUnsafeSlow(headerBytes + total).buffer as ArrayBuffer;
   const sequenceView = new Float64Array(buffer, 0, count);
   const lengthView = new Uint32Array(buffer, count * 8, count);
   const bytes = new Uint8Array(buffer, headerBytes);
