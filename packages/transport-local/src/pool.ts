@@ -110,9 +110,10 @@ export class Pool {
   /** Starts the workers and waits until each has loaded the task module. */
   async start(startOptions: PoolStartOptions): Promise<void> {
     this.startOptions = startOptions;
+    // One waiter per worker started; each 'ready' (or failure to start) settles the oldest.
     const ready = Array.from({ length: this.options.workers }, () => {
-      const slot = this.spawn();
-      return new Promise<void>((resolve, reject) => this.readyWaiters.push({ resolve, reject })).then(() => slot);
+      this.spawn();
+      return new Promise<void>((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
     });
     try {
       await Promise.all(ready);
@@ -574,12 +575,10 @@ export class Pool {
     slot.cancelTimer.unref();
   }
 
+  /** Wakes a graceful close once nothing is queued or held (cancelled tasks still held count until their worker answers or is stopped). */
   private checkIdle(): void {
     if (this.idleWaiters.length === 0) return;
-    if ((this.queuedCount > 0 || this.heldCount > 0) && this.broken === undefined) {
-      // Held tasks that were all cancelled do not count: the worker answers or is stopped.
-      return;
-    }
+    if ((this.queuedCount > 0 || this.heldCount > 0) && this.broken === undefined) return;
     for (const waiter of this.idleWaiters.splice(0)) waiter();
   }
 }
