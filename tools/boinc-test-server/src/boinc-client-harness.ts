@@ -392,7 +392,22 @@ export function createBoincClientHarness(options: BoincClientHarnessOptions): Bo
         { cwd: dataDir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       child = started;
-      exited = new Promise<void>((resolve) => started.once('exit', () => resolve()));
+      // If the test process ends without close() (a runner stopping it early), the detached
+      // client must not outlive it.
+      const killOnExit = (): void => {
+        try {
+          if (started.pid !== undefined) process.kill(-started.pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      };
+      process.once('exit', killOnExit);
+      exited = new Promise<void>((resolve) =>
+        started.once('exit', () => {
+          process.off('exit', killOnExit);
+          resolve();
+        }),
+      );
       let pending = '';
       const collect = (chunk: Buffer): void => {
         pending += chunk.toString('utf8');
