@@ -53,11 +53,9 @@ let current: ConsoleCollector | undefined;
 const running: ConsoleCollector[] = [];
 let installed = false;
 
-const storage = {
-  getStore(): ConsoleCollector | undefined {
-    return current ?? running[running.length - 1];
-  },
-};
+function currentCollector(): ConsoleCollector | undefined {
+  return current ?? running[running.length - 1];
+}
 
 const consoleStreams = {
   log: 'stdout',
@@ -82,7 +80,7 @@ function installCapture(): void {
     const original = globalConsole[method];
     if (typeof original !== 'function') continue;
     globalConsole[method] = function captured(this: unknown, ...args: unknown[]): void {
-      const collector = storage.getStore();
+      const collector = currentCollector();
       if (collector === undefined) {
         original.apply(this, args);
         return;
@@ -95,7 +93,7 @@ function installCapture(): void {
     const target = process[stream];
     const original = target.write.bind(target) as (...args: unknown[]) => boolean;
     target.write = ((chunk: unknown, ...rest: unknown[]): boolean => {
-      const collector = storage.getStore();
+      const collector = currentCollector();
       if (collector === undefined) return original(chunk, ...rest);
       collector.write(stream, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
       const callback = rest.find((argument) => typeof argument === 'function') as (() => void) | undefined;
