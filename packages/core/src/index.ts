@@ -4,9 +4,11 @@
 export { defineTask, isTaskDefinition, type TaskDefinition, type TaskFunction, type TaskInput, type TaskOutput } from './task/define-task.js';
 export type { TaskContext } from './task/task-context.js';
 export { indexTaskModule, type TaskRegistry } from './task/task-module.js';
+export { hashTaskModule, isTaskModuleHash } from './task/hash-task-module.js';
 
 // Master
 export { createMaster } from './master/create-master.js';
+export { batchNamePattern, assertBatchName } from './master/batch-name.js';
 export type { Master, MasterOptions, MapOptions, MapReduceOptions, CloseOptions } from './master/master.js';
 export type { TaskHandle, TaskStatus, SettledTask, SubmitOptions, QueuedTask } from './master/task-handle.js';
 export type { MasterStats, TaskStats, DurationSummary } from './master/stats.js';

@@ -11,3 +11,4 @@ export { MasterClosedError } from './master-closed-error.js';
 export { InvalidArgumentError } from './invalid-argument-error.js';
 export { TaskNotFoundError } from './task-not-found-error.js';
 export { TaskModuleMismatchError } from './task-module-mismatch-error.js';
+export { TaskKeyConflictError } from './task-key-conflict-error.js';

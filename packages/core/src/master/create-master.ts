@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -11,7 +11,9 @@ import { TaskTimedOutError } from '../errors/task-timed-out-error.js';
 import { TransportError } from '../errors/transport-error.js';
 import { TsmwError } from '../errors/tsmw-error.js';
 import { isTaskDefinition, type TaskDefinition } from '../task/define-task.js';
+import { hashTaskModule, isTaskModuleHash } from '../task/hash-task-module.js';
 import { indexTaskModule, type TaskRegistry } from '../task/task-module.js';
+import { assertBatchName } from './batch-name.js';
 import { assertTransport } from '../transport/is-transport.js';
 import type { SubmittedTaskV1, TaskFileV1, Transport, TransportEventV1 } from '../transport/transport-v1.js';
 import { DEFAULT_MAX_ENVELOPE_BYTES, WIRE_FORMAT_VERSION } from '../wire/limits.js';
@@ -48,7 +50,13 @@ export async function createMaster(options: MasterOptions): Promise<Master> {
   } catch (error) {
     throw new InvalidArgumentError(`Cannot read the task module ${moduleUrl.href}: ${(error as Error).message}`, { cause: error });
   }
-  const moduleHash = createHash('sha256').update(source).digest('hex');
+  if (options.batch !== undefined) assertBatchName(options.batch);
+  if (options.batch === undefined && options.transport.capabilities.durable) {
+    throw new InvalidArgumentError(
+      `The transport ${options.transport.transportId} is durable: give createMaster a batch name (for example batch: 'pi-2026-11'), so that a master started again finds its tasks`,
+    );
+  }
+  const fileHash = hashTaskModule(source);
   const registry = indexTaskModule(await import(moduleUrl.href));
   if (registry.size === 0) {
     throw new InvalidArgumentError(`The task module ${moduleUrl.href} exports no task (define them with defineTask and export them)`);
@@ -58,12 +66,17 @@ export async function createMaster(options: MasterOptions): Promise<Master> {
   let started;
   try {
     started = await transport.doStart({
-      taskModule: { url: moduleUrl.href, hash: moduleHash, taskNames: [...registry.keys()] },
+      taskModule: { url: moduleUrl.href, hash: fileHash, taskNames: [...registry.keys()] },
       maxEnvelopeBytes,
+      ...(options.batch === undefined ? {} : { batch: options.batch }),
     });
   } catch (error) {
     if (TsmwError.isInstance(error)) throw error;
     throw new TransportError(`The transport ${transport.transportId} did not start: ${(error as Error).message}`, { cause: error });
+  }
+  const moduleHash = started.taskModuleHash ?? fileHash;
+  if (!isTaskModuleHash(moduleHash)) {
+    throw new TransportError(`The transport ${transport.transportId} named a task module hash that is not a sha256: ${JSON.stringify(moduleHash)}`);
   }
   const master = new MasterImplementation(transport, registry, moduleHash, maxEnvelopeBytes, options);
   master.recover(started.recovered ?? []);
@@ -78,6 +91,7 @@ function toModuleUrl(tasks: string | URL): URL {
 
 class MasterImplementation implements Master {
   readonly transportId: string;
+  readonly batch: string | undefined;
   recovered: readonly TaskHandle<unknown>[] = [];
 
   private readonly records = new Map<string, TaskRecord>();
@@ -122,6 +136,7 @@ class MasterImplementation implements Master {
     private readonly options: MasterOptions,
   ) {
     this.transportId = transport.transportId;
+    this.batch = options.batch;
     this.maxInFlight = positive(options.maxInFlight ?? transport.capabilities.maxInFlight, 'maxInFlight');
     this.maxBatchSize = Math.max(1, Math.floor(positive(transport.capabilities.maxBatchSize, 'maxBatchSize')));
     this.maxQueued = positive(options.maxQueued ?? DEFAULT_MAX_QUEUED, 'maxQueued');

@@ -10,6 +10,13 @@ export interface MasterOptions {
   readonly transport: Transport;
   /** The task module: a path (relative to the working directory) or a URL (`new URL('./tasks.js', import.meta.url)`). */
   readonly tasks: string | URL;
+  /**
+   * The name of this master's work, such as `'pi-2026-11'` (letters, digits, `_`, `.`, `-`; at
+   * most 64). Required on durable transports (BOINC): a master started again with the same
+   * batch re-attaches to the tasks the batch holds instead of submitting them twice, and two
+   * batches on one project never see each other's tasks. Optional elsewhere.
+   */
+  readonly batch?: string;
   /** The cap on one task envelope with its data files (default 64 MiB, or the transport's, if smaller). */
   readonly maxEnvelopeBytes?: number;
   /** How many tasks may wait in the master's queue before `submit` waits (default 100,000). */
@@ -55,8 +62,10 @@ export interface CloseOptions {
 export interface Master extends AsyncDisposable {
   /** The transport's id, such as `tsmw.local`. */
   readonly transportId: string;
-  /** The hash of the task module every envelope carries. */
+  /** The hash of the task module every envelope carries (`hashTaskModule` of the code the workers run). */
   readonly moduleHash: string;
+  /** The batch name given to `createMaster`, if any. */
+  readonly batch: string | undefined;
   /** Durable transports: the tasks an earlier master submitted and nobody has collected yet. */
   readonly recovered: readonly TaskHandle<unknown>[];
 

@@ -25,6 +25,12 @@ export interface TransportV1 {
    * Takes a batch of tasks. Resolves once the transport has accepted them (queued, staged,
    * durably recorded); a transport that is full may wait before resolving, which holds the
    * master back (backpressure). Rejects only if none of the batch was accepted.
+   *
+   * Durable transports: a task whose `key` the batch already holds creates no new work. With
+   * the same `inputHash` the submitted task id stands for the stored task: its result (stored,
+   * or still to come) is delivered as a `task-result` for that id. With another `inputHash`
+   * (or another task name) the task ends in `task-lost` with a `TaskKeyConflictError`.
+   * (The master gives keyed tasks deterministic ids, so the id is normally the stored one.)
    */
   doSubmit(tasks: readonly SubmittedTaskV1[]): Promise<void>;
 
@@ -39,8 +45,12 @@ export interface TransportV1 {
   doReceive(): AsyncIterable<readonly TransportEventV1[]>;
 
   /**
-   * Durable transports only: the master has taken these results, so the transport may forget
-   * them. A durable transport keeps re-delivering results it has not been told of.
+   * Durable transports only: the master has handed these tasks' results to the user (a `result`
+   * read, a task yielded by `results()` or `map`). They are no longer `recovered` by the next
+   * master and not re-delivered unasked; the batch still keeps each key with its result, so a
+   * later submission of the same key gets the stored result instead of new work. Results not
+   * acknowledged are re-delivered to the next master of the batch. The master never
+   * acknowledges on a forced close, a time-out or a failed `doReceive`.
    */
   doAcknowledge?(taskIds: readonly string[]): Promise<void>;
 
@@ -55,7 +65,10 @@ export interface TransportV1 {
 export interface TaskModuleReferenceV1 {
   /** A `file:` URL (or another URL the transport understands) of the task module. */
   readonly url: string;
-  /** The hash the master put in every envelope (sha256 of the module file, hex). */
+  /**
+   * `hashTaskModule` of the module file the master loaded. Envelopes carry it, unless the
+   * transport names the artifact it will run instead (`TransportStartResultV1.taskModuleHash`).
+   */
   readonly hash: string;
   /** The task names the master found in the module. */
   readonly taskNames: readonly string[];
@@ -65,14 +78,29 @@ export interface TransportStartOptionsV1 {
   readonly taskModule: TaskModuleReferenceV1;
   /** The cap on one envelope the master will use (the smaller of its own and the transport's). */
   readonly maxEnvelopeBytes: number;
+  /**
+   * The name of the master's work (`createMaster({ batch })`): letters, digits, `_`, `.`, `-`,
+   * at most 64, starting with a letter or digit. A durable transport keeps each batch apart (two
+   * masters with different batches never see each other's tasks) and gives a master started
+   * again with the same batch what the batch holds. Always set for durable transports.
+   */
+  readonly batch?: string;
 }
 
 export interface TransportStartResultV1 {
   /**
-   * Durable transports: tasks a previous master submitted that have not been acknowledged.
-   * Their results (when they come) arrive through `doReceive` like any other.
+   * Durable transports: the tasks of the batch that an earlier master submitted and whose
+   * results have not been acknowledged (still running, or with a result waiting). Their results
+   * arrive through `doReceive` like any other, those already in right after start.
    */
   readonly recovered?: readonly RecoveredTaskV1[];
+  /**
+   * A transport that ships the task module as an artifact of its own (a bundle with its imports)
+   * names that artifact's `hashTaskModule` here; the master then puts it in every envelope, and
+   * workers check it against the code they run. Transports whose workers load the master's
+   * module file leave it out.
+   */
+  readonly taskModuleHash?: string;
 }
 
 /** A task the transport remembers from an earlier master process. */
@@ -82,8 +110,12 @@ export interface RecoveredTaskV1 {
   readonly attempt: number;
   /** When it was submitted (epoch milliseconds). */
   readonly submittedAt: number;
-  /** The `key` given at submission, if any. */
+  /** The task's key (durable runs key every task). */
   readonly key?: string;
+  /** The `inputHash` it was submitted with. */
+  readonly inputHash?: string;
+  /** When the master gives up on it (epoch milliseconds), if it has a deadline. */
+  readonly deadline?: number;
 }
 
 /** A data file sent with a task: bytes in memory, or a file the transport may read or link. */
@@ -100,10 +132,23 @@ export interface SubmittedTaskV1 {
   readonly envelope: Uint8Array;
   /** Data files for `context.file(name)`; empty for most tasks. */
   readonly files: readonly TaskFileV1[];
-  /** When the master gives up on the task (epoch milliseconds), if it has a timeout. */
+  /**
+   * When the master gives up on the task (epoch milliseconds), if it has a timeout or a
+   * deadline; the envelope carries the same value. A batch transport turns it into its own
+   * bound (BOINC's `delay_bound`) and keeps it across a restart.
+   */
   readonly deadline?: number;
-  /** The caller's idempotency key, for durable transports. */
+  /**
+   * The task's key: given to `submit`, or made by `map` from the input's position. Every task
+   * of a master on a durable transport has one; a durable transport never creates work twice
+   * for one key of a batch.
+   */
   readonly key?: string;
+  /**
+   * Durable transports: a hash of the task name, input and data file names (sha256, hex), so
+   * that a key submitted again with another input is told apart (`TaskKeyConflictError`).
+   */
+  readonly inputHash?: string;
   /** Transport-specific hints given at submission (for BOINC: `rsc_fpops_est`, `delay_bound`...). */
   readonly hints?: Readonly<Record<string, unknown>>;
 }
