@@ -23,5 +23,18 @@ export { renderSchedulerReply } from './scheduler-reply.js';
 export type { ReplyInputFile, ReplyJob, ReplyOutputFile, SchedulerReplyOptions } from './scheduler-reply.js';
 export { createUploadHandler } from './upload-handler.js';
 export type { DataServerResponse, DataServerStatus, ExpectedUpload, UploadHandler, UploadHandlerOptions } from './upload-handler.js';
-export { parseXml, findChild, findChildren, childText, childNumber, childFlag, textOf, decodeEntities, escapeXmlText } from './parse-xml.js';
-export type { XmlElement, XmlNode } from './parse-xml.js';
+export {
+  parseXml,
+  tryParseXml,
+  findChild,
+  findChildren,
+  findDescendant,
+  childText,
+  childNumber,
+  childFlag,
+  textOf,
+  escapeXmlText,
+  escapeXmlAttribute,
+  xmlElement,
+} from './parse-xml.js';
+export type { ParseXmlOptions, XmlElement, XmlNode } from './parse-xml.js';
