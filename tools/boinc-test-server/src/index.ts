@@ -38,3 +38,22 @@ export {
   xmlElement,
 } from './parse-xml.js';
 export type { ParseXmlOptions, XmlElement, XmlNode } from './parse-xml.js';
+export { createFakeBoincProject } from './create-fake-boinc-project.js';
+export type {
+  AssimilatorRun,
+  FakeBatch,
+  FakeBoincApp,
+  FakeBoincProject,
+  FakeBoincProjectCounters,
+  FakeBoincProjectOptions,
+  FakeBoincUser,
+  FakeProjectCall,
+  FakeProjectProgram,
+  FakeWorkunitView,
+  RemoteFault,
+  ResultFault,
+  ValidatorRun,
+} from './create-fake-boinc-project.js';
+export { dirHierDirectory, dirHierPath, dirHierUrl, DEFAULT_FANOUT } from './fake-project/dir-hier.js';
+export { parseCommandLine } from './fake-project/parse-command-line.js';
+export { WorkunitError, ResultOutcome as ResultOutcomeCode, ResultServerState, ValidateState, AssimilateState } from './fake-project/project-daemons.js';
