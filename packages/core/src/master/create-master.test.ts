@@ -17,76 +17,11 @@ import {
 const tasksUrl = new URL('../../test/fixtures/master-tasks.ts', import.meta.url);
 import { add, echo } from '../../test/fixtures/master-tasks.js';
 
-/**
- * A transport double driven by the test: it records what the master hands over and lets the
- * test answer with results, losses and failures in any order.
- */
-function createScriptedTransport(overrides: Partial<TransportCapabilitiesV1> = {}, recovered: Array<{ taskId: string; taskName: string; attempt: number; submittedAt: number }> = []) {
-  const events = createEventQueue<TransportEventV1>();
-  const submitted: SubmittedTaskV1[] = [];
-  const cancelled: string[] = [];
-  const acknowledged: string[] = [];
-  let submitGate: Promise<void> | undefined;
-  let closed = false;
-  const transport: TransportV1 = {
-    specificationVersion: 'v1',
-    transportId: 'test.scripted',
-    capabilities: {
-      cancel: true,
-      progress: true,
-      durable: false,
-      checkpoint: false,
-      files: false,
-      latency: 'interactive',
-      maxEnvelopeBytes: 1024 * 1024,
-      maxBatchSize: 4,
-      maxInFlight: 1000,
-      ...overrides,
-    },
-    async doStart() {
-      return { recovered };
-    },
-    async doSubmit(tasks) {
-      submitted.push(...tasks);
-      if (submitGate !== undefined) await submitGate;
-    },
-    async doCancel(ids) {
-      cancelled.push(...ids);
-    },
-    doReceive: () => events,
-    async doAcknowledge(ids) {
-      acknowledged.push(...ids);
-    },
-    async doClose() {
-      closed = true;
-      events.end();
-    },
-  };
-  const answer = (task: SubmittedTaskV1, output: unknown): void => {
-    const envelope = decodeTaskEnvelope(task.envelope);
-    events.push({
-      type: 'task-result',
-      taskId: task.taskId,
-      bytes: encodeResultEnvelope({ kind: 'tsmw-result', version: 1, taskId: envelope.taskId, attempt: envelope.attempt, ok: true, output, timing: { startedAt: 0, wallMs: 1, cpuMs: 1 } }),
-    });
-  };
-  return {
-    transport,
-    events,
-    submitted,
-    cancelled,
-    acknowledged,
-    answer,
-    gate(promise: Promise<void> | undefined) {
-      submitGate = promise;
-    },
-    get closed() {
-      return closed;
-    },
-  };
-}
+import { createScriptedTransport, turn } from '../../test/scripted-transport.js';
 
-const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
+// The double records synchronously; one event-loop turn lets the master's microtask dispatch and
+// the transport's event stream run.
+const tick = turn;
 
 describe('createMaster', () => {
   it('types inputs and outputs from the task definition', async () => {

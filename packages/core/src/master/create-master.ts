@@ -420,6 +420,11 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
       this.settle(record, 'complete', { ok: true, output: result.output, console: consoleLines, timing: result.timing });
       return;
     }
+    if (result.error.code === TaskTimedOutError.code && record.deadline !== undefined) {
+      // The worker stopped the task at the deadline the envelope carried: the task timed out.
+      this.timeOut(record);
+      return;
+    }
     const error = new TaskFailedError(record.id, record.taskName, result.error, result.console ?? noConsole);
     this.failAttempt(record, error, result.timing, true);
   }

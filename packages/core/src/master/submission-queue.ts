@@ -23,6 +23,8 @@ export class SubmissionQueue {
   private holes = 0;
   private readonly view: readonly QueuedTask[];
   private hookProblemReported = false;
+  /** Array slots this queue has copied or moved, in all (tests check it grows linearly with the tasks). */
+  movedSlots = 0;
   /** Submits waiting for room, oldest first from `spaceWaitersHead`. */
   private spaceWaiters: Array<{ resolve: () => void; reject: (error: Error) => void } | undefined> = [];
   private spaceWaitersHead = 0;
@@ -97,7 +99,9 @@ export class SubmissionQueue {
       index = 0;
     }
     if (index === 0) return this.takeOldest();
-    const [record] = this.items.splice(this.head + (index as number), 1);
+    const at = this.head + (index as number);
+    this.movedSlots += this.items.length - at - 1;
+    const [record] = this.items.splice(at, 1);
     return record;
   }
 
@@ -114,6 +118,7 @@ export class SubmissionQueue {
       const record = this.items[index]!;
       if (record.state === 'queued') live.push(record);
     }
+    this.movedSlots += this.items.length - this.head;
     this.items = live;
     this.head = 0;
     this.holes = 0;
@@ -125,6 +130,7 @@ export class SubmissionQueue {
       this.head = 0;
       this.holes = 0;
     } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.movedSlots += this.items.length - this.head;
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
@@ -190,6 +196,7 @@ export class SubmissionQueue {
       this.spaceWaiters = [];
       this.spaceWaitersHead = 0;
     } else if (this.spaceWaitersHead > 1024 && this.spaceWaitersHead * 2 > waiters.length) {
+      this.movedSlots += waiters.length - this.spaceWaitersHead;
       this.spaceWaiters = waiters.slice(this.spaceWaitersHead);
       this.spaceWaitersHead = 0;
     }

@@ -16,6 +16,8 @@ export class TaskTable {
   private collectable: Array<TaskRecord | undefined> = [];
   private collectHead = 0;
   private collectWaiters: Array<() => void> = [];
+  /** Array slots copied when the queue of collectable tasks is compacted (tests check it stays linear). */
+  movedSlots = 0;
   /** Recovered tasks that no submission has attached to and whose outcome nobody took, open or settled. */
   private readonly unattachedTasks = new Map<string, TaskRecord>();
   /** Open tasks not owned by `recovered`: what a graceful close waits for. */
@@ -154,6 +156,7 @@ export class TaskTable {
       this.collectable = [];
       this.collectHead = 0;
     } else if (this.collectHead > 1024 && this.collectHead * 2 > this.collectable.length) {
+      this.movedSlots += this.collectable.length - this.collectHead;
       this.collectable = this.collectable.slice(this.collectHead);
       this.collectHead = 0;
     }

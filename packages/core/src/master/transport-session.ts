@@ -33,6 +33,8 @@ export class TransportSession {
   /** Cancelled at a transport that cannot cancel: they hold their in-flight place until they end. */
   private readonly abandoned = new Set<string>();
   private dispatching = false;
+  /** The `doSubmit` call in progress: `doClose` never overtakes it. */
+  private submitting: Promise<void> | undefined;
   private dispatchScheduled = false;
   private gatherTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
@@ -109,7 +111,8 @@ export class TransportSession {
         this.queue.releaseSpace(counts.queued);
         if (batch.length === 0) break;
         try {
-          await this.transport.doSubmit(batch);
+          this.submitting = this.transport.doSubmit(batch);
+          await this.submitting;
           // The transport has the bytes now; a retry encodes its own attempt.
           for (let index = 0; index < records.length; index += 1) {
             const record = records[index]!;
@@ -120,6 +123,8 @@ export class TransportSession {
             ? error
             : new TransportError(`The transport ${this.transport.transportId} refused a batch: ${(error as Error)?.message}`, { cause: error, retryable: true });
           for (const record of records) if (record.settlement === undefined && record.state !== 'queued') this.host.dispatchFailed(record, failure);
+        } finally {
+          this.submitting = undefined;
         }
       }
     } finally {
@@ -164,7 +169,9 @@ export class TransportSession {
   }
 
   async close(force: boolean): Promise<void> {
-    if (force) this.stop();
+    this.stop();
+    // A batch being handed over is finished first: the transport then knows every task it was given.
+    await this.submitting?.catch(() => undefined);
     await this.transport.doClose({ force });
     await this.receiving;
   }

@@ -19,7 +19,9 @@ export function callerModuleUrl(below: Function): string | undefined {
       const file = site.getFileName?.() ?? undefined;
       if (file === undefined || file === null || file.startsWith('node:')) continue;
       if (/^[a-z][a-z0-9+.-]*:/i.test(file) && !/^[a-z]:[\\/]/i.test(file)) return file; // file:, data:, http: URLs
-      return pathToFileURL(file).href;
+      // A path with a query (as some loaders report one): the query stays a query, not part of the file name.
+      const query = file.search(/[?#]/);
+      return query === -1 ? pathToFileURL(file).href : pathToFileURL(file.slice(0, query)).href + file.slice(query);
     }
     return undefined;
   } catch {

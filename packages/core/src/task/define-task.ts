@@ -32,7 +32,8 @@ const validName = /^[A-Za-z_$][\w$.-]{0,199}$/;
  * export const pi = defineTask('pi', (input: { darts: number }) => countHits(input.darts));
  * ```
  */
-export function defineTask<Input, Output>(name: string, run: TaskFunction<Input, Output>): TaskDefinition<Input, Output> {
+// `Input = void`: a run function without a parameter makes a task submitted as `submit(task)`.
+export function defineTask<Input = void, Output = unknown>(name: string, run: TaskFunction<Input, Output>): TaskDefinition<Input, Output> {
   if (typeof name !== 'string' || !validName.test(name)) {
     throw new InvalidArgumentError(
       `Task name ${JSON.stringify(name)} is not valid: use 1 to 200 letters, digits, "_", "$", "." or "-", starting with a letter`,
