@@ -22,6 +22,8 @@ export default defineConfig({
   },
   sourcemap: true,
   clean: true,
-  // Each entry self-contained, so that `new URL('./monte-pi/tasks.js', import.meta.url)` holds.
-  splitting: false,
+  // The CLI and the workers must share ONE copy of each task module: a master accepts only the
+  // task module's own definitions (a bundled copy inside cli.js would be other code). With
+  // splitting, dist/monte-pi/tasks.js and cli.js import the same module.
+  splitting: true,
 });

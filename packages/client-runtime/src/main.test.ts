@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeResultEnvelope, encodeTaskEnvelope } from '@tsmw/core';
+import { decodeResultEnvelope, encodeTaskEnvelope, hashTaskModule } from '@tsmw/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bundleTaskModule } from '../test/bundle-task-module.js';
 import { startRuntime } from '../test/run-runtime-bin.js';
@@ -105,9 +105,8 @@ describe('tsmw-runtime by hand', () => {
     expect(run.stderr).toMatch(/tsmw-runtime: cannot read the input "in\.msgpack" \(.*in\.msgpack\): ENOENT/);
 
     const broken = Buffer.from('export const x = ;\n');
-    const { createHash } = await import('node:crypto');
     await writeFile(join(dir, 'broken.mjs'), broken);
-    await writeFile(join(dir, 'in.msgpack'), envelope('square', { n: 2 }, { moduleHash: createHash('sha256').update(broken).digest('hex') }));
+    await writeFile(join(dir, 'in.msgpack'), envelope('square', { n: 2 }, { moduleHash: hashTaskModule(broken) }));
     run = await startRuntime(dir, [...byHand.slice(0, 4), '--tasks', 'broken.mjs']).exited;
     expect(run.code).toBe(1);
     expect(run.stderr.trim().split('\n').pop()).toMatch(/^tsmw-runtime: cannot load the task module .*broken\.mjs: .*Unexpected token/);

@@ -1,10 +1,9 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_MAX_ENVELOPE_BYTES, decodeTaskEnvelope } from '@tsmw/core';
+import { DEFAULT_MAX_ENVELOPE_BYTES, decodeTaskEnvelope, hashTaskModule } from '@tsmw/core';
 import type { HostInfo, TaskEnvelope } from '@tsmw/core';
 import { boincMmapFileName, createBoincChannel } from './boinc-channel.js';
 import type { BoincChannel, ControlMessage } from './boinc-channel.js';
@@ -248,7 +247,7 @@ export function runRuntime(args: RuntimeArguments, environment: RuntimeEnvironme
     } catch (error) {
       throw new RuntimeFailure(`cannot read the task module "${args.tasks}" (${tasksPath}): ${errorText(error)}`);
     }
-    const moduleHash = createHash('sha256').update(moduleBytes).digest('hex');
+    const moduleHash = hashTaskModule(moduleBytes);
     if (moduleHash !== envelope.moduleHash) {
       throw new RuntimeFailure(
         `task module hash mismatch: task ${envelope.taskId} was submitted against task module ${envelope.moduleHash}, but "${args.tasks}" (${tasksPath}) has ${moduleHash}`,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hashTaskModule } from '@tsmw/core';
 import { build } from 'esbuild';
 
 /**
@@ -17,5 +17,5 @@ export async function bundleTaskModule(entry: string): Promise<{ bytes: Uint8Arr
   });
   const bytes = result.outputFiles[0]?.contents;
   if (bytes === undefined) throw new Error(`esbuild produced nothing for ${entry}`);
-  return { bytes, moduleHash: createHash('sha256').update(bytes).digest('hex') };
+  return { bytes, moduleHash: hashTaskModule(bytes) };
 }

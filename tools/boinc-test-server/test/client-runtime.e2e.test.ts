@@ -1,11 +1,10 @@
 // @tsmw/client-runtime under a real BOINC client (7.20.5): the runtime bundle is the app's main
 // program, a bundled task module its second file; the test server hands out task envelopes and
 // receives result envelopes. One server and one client serve every case (about 2 minutes).
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runtimeBundlePath } from '@tsmw/client-runtime';
-import { TaskFailedError, decodeResultEnvelope, encodeTaskEnvelope } from '@tsmw/core';
+import { TaskFailedError, decodeResultEnvelope, encodeTaskEnvelope, hashTaskModule } from '@tsmw/core';
 import type { ResultEnvelope } from '@tsmw/core';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,7 +34,7 @@ async function bundleTaskModule(): Promise<{ bytes: Uint8Array; moduleHash: stri
   });
   const bytes = result.outputFiles[0]!.contents;
   // How the master computes it: sha256 of the module file's bytes.
-  return { bytes, moduleHash: createHash('sha256').update(bytes).digest('hex') };
+  return { bytes, moduleHash: hashTaskModule(bytes) };
 }
 
 describe.skipIf(boincPath === null && !inCi)('@tsmw/client-runtime under a real BOINC client', () => {
