@@ -1,0 +1,129 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { BoincXmlError } from './boinc-xml-error.js';
+import type { XmlElementNode } from './xml-node.js';
+
+/** The property the parser puts CDATA sections under (kept apart from text, untrimmed). */
+export const cdataProperty = '#cdata';
+/** The property the parser puts an element's own text under when it also has children. */
+export const textProperty = '#text';
+
+/** Deepest nesting accepted: BOINC's replies are 4 levels deep, templates 5. */
+const maxDepth = 64;
+
+// One configuration for every XML tsmw reads from BOINC: no attributes (BOINC uses none), every
+// value kept as the string it was (no number guessing: a job named "1e5" stays a name), every
+// child an array (a batch with one job looks like one with many), entities and character
+// references decoded, comments and processing instructions dropped.
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: true,
+  cdataPropName: cdataProperty,
+  textNodeName: textProperty,
+  isArray: () => true,
+  htmlEntities: true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  maxNestedTags: maxDepth,
+});
+
+export interface ParseXmlOptions {
+  /** Named in errors: the operation or the file the XML came from. */
+  readonly operation: string;
+  /** Applied to every excerpt of `xml` that goes into an error message. */
+  readonly redact?: (text: string) => string;
+}
+
+/** A short, single-line excerpt of `text` around `index`, for error messages. */
+export function excerpt(text: string, index = 0, redact: (text: string) => string = (value) => value, length = 120): string {
+  const start = Math.max(0, Math.min(index, text.length) - Math.floor(length / 3));
+  const slice = text.slice(start, start + length * 2);
+  // eslint-disable-next-line no-control-regex
+  const flat = redact(slice).replace(/[\u0000-\u001F\u007F\s]+/g, ' ').trim();
+  const short = flat.length > length ? `${flat.slice(0, length)}…` : flat;
+  return `${start > 0 ? '…' : ''}${short}`;
+}
+
+/** Offset of a 1-based line and column in `text`. */
+function offsetOf(text: string, line: number, column: number): number {
+  let offset = 0;
+  for (let current = 1; current < line; current += 1) {
+    const next = text.indexOf('\n', offset);
+    if (next < 0) break;
+    offset = next + 1;
+  }
+  return offset + Math.max(0, column - 1);
+}
+
+/** `xml` without its XML declaration and the comments and whitespace before and after the root element (linear). */
+function withoutProlog(xml: string): string {
+  let text = xml.trim();
+  if (text.startsWith('<?xml')) {
+    const end = text.indexOf('?>');
+    text = end < 0 ? text : text.slice(end + 2).trimStart();
+  }
+  while (text.startsWith('<!--')) {
+    const end = text.indexOf('-->', 4);
+    if (end < 0) break;
+    text = text.slice(end + 3).trimStart();
+  }
+  while (text.endsWith('-->')) {
+    const start = text.lastIndexOf('<!--');
+    if (start < 0) break;
+    text = text.slice(0, start).trimEnd();
+  }
+  return text;
+}
+
+/**
+ * Parses `xml`, which must be exactly one well-formed element named `root` (an XML declaration,
+ * comments and surrounding whitespace allowed; no DOCTYPE), and returns that element. Anything
+ * else is a `BoincXmlError` (`malformed` or `unexpected`) naming what is wrong and where.
+ */
+export function parseXmlElement(xml: string, root: string, options: ParseXmlOptions): XmlElementNode {
+  const doctype = /<!DOCTYPE|<!ENTITY/i.exec(xml);
+  if (doctype !== null) {
+    throw new BoincXmlError(`${options.operation}: the XML declares a DOCTYPE or entities, which tsmw never reads: ${excerpt(xml, doctype.index, options.redact)}`, {
+      reason: 'malformed',
+      operation: options.operation,
+    });
+  }
+  const verdict = XMLValidator.validate(xml);
+  if (verdict !== true) {
+    const { msg, line, col } = verdict.err;
+    throw new BoincXmlError(`${options.operation}: not well-formed XML (${msg}, line ${line}, column ${col}): ${excerpt(xml, offsetOf(xml, line, col), options.redact)}`, {
+      reason: 'malformed',
+      operation: options.operation,
+    });
+  }
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = parser.parse(xml) as Record<string, unknown>;
+  } catch (error) {
+    // The validator passed, but the parser refuses some documents it accepts: nesting deeper
+    // than maxDepth, or element names such as __proto__ that could pollute prototypes.
+    throw new BoincXmlError(`${options.operation}: XML tsmw will not read (${(error as Error).message})`, {
+      reason: 'malformed',
+      operation: options.operation,
+      cause: error,
+    });
+  }
+  const names = Object.keys(parsed).filter((name) => name !== textProperty);
+  // The parser drops text outside the root element; a document with any is not one element.
+  const bare = withoutProlog(xml);
+  if (!bare.endsWith('>') || !new RegExp(`^<${root.replace(/[.]/g, '\\.')}[\\s/>]`).test(bare)) {
+    throw new BoincXmlError(`${options.operation}: text outside the <${root}> element: ${excerpt(bare, 0, options.redact)}`, {
+      reason: 'unexpected',
+      operation: options.operation,
+    });
+  }
+  const elements = parsed[root];
+  if (names.length !== 1 || !Array.isArray(elements) || elements.length !== 1) {
+    throw new BoincXmlError(`${options.operation}: expected one <${root}> element, found ${names.length === 0 ? 'none' : names.map((name) => `<${name}>`).join(', ')}`, {
+      reason: 'unexpected',
+      operation: options.operation,
+    });
+  }
+  const element: unknown = elements[0];
+  return typeof element === 'string' ? (element === '' ? {} : { [textProperty]: element }) : (element as XmlElementNode);
+}

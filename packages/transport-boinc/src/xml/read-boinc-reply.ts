@@ -1,0 +1,187 @@
+import { BoincRpcError } from './boinc-rpc-error.js';
+import { BoincXmlError } from './boinc-xml-error.js';
+import { excerpt, parseXmlElement } from './parse-xml.js';
+import { readOptionalText, xmlChildElements, type XmlElementNode } from './xml-node.js';
+import { escapeXmlText } from './xml-text.js';
+
+/** Largest reply read by default: a `query_batch` of 100,000 jobs with details is about 20 MB. */
+export const defaultMaxReplyBytes = 64 * 1024 * 1024;
+
+export interface ReadBoincReplyOptions {
+  /** Replies longer than this (bytes, or UTF-16 units for a string) are refused unread. */
+  readonly maxBytes?: number;
+  /** Applied to every piece of the reply that goes into an error (removes the authenticator). */
+  readonly redact?: (text: string) => string;
+}
+
+const identity = (text: string): string => text;
+
+// PHP's diagnostics as a BOINC server prints them into a reply, before the XML declaration or
+// inside the operation's element (both seen). Each pattern is bounded, so that a reply full of
+// half-diagnostics cannot make the search quadratic.
+const phpLevels = '(?:PHP )?(?:Warning|Notice|Deprecated|Strict Standards|Fatal error|Parse error|Catchable fatal error|Recoverable fatal error|User (?:Warning|Notice|Deprecated|Error))';
+/** html_errors on: `<br />\n<b>Warning</b>:  message in <b>/path</b> on line <b>12</b><br />`. */
+const phpHtmlDiagnostic = new RegExp(`(?:<br\\s*/?>\\s*)?<b>${phpLevels}</b>:[^]{0,4000}? on line <b>\\d+</b>(?:\\s*<br\\s*/?>)?`, 'g');
+/** html_errors off: one line `Warning: message in /path on line 12`. */
+const phpTextDiagnostic = new RegExp(`^${phpLevels}: [^\\n]{0,4000} on line \\d+[ \\t]*$`, 'gm');
+/** BOINC's own RPC_DEBUG handler (`html/inc/xml.inc`): `<error><error_msg><![CDATA[..]]></error_msg><type>..`. */
+const boincDebugDiagnostic = /<error>\s*<error_msg><!\[CDATA\[[^]{0,4000}?\]\]><\/error_msg>\s*<type>[^<]{0,100}<\/type>[^]{0,2000}?<\/error>/g;
+/** A fatal error: the reply ends there. */
+const phpFatal = new RegExp(`(?:<b>)?(?:PHP )?(Fatal error|Parse error)(?:</b>)?:\\s*([^\\n<]{0,300})`);
+/** `abort_jobs` prints `<aborted NAME>` (`html/user/submit_rpc_handler.php`), which is not XML. */
+const malformedAborted = /<aborted ([^<>\n]{1,300})>/g;
+/** XML declarations inside the reply (a template file pasted into `get_templates`). */
+const innerDeclaration = /<\?xml[^>]{0,200}\?>/g;
+/** BOINC's `<error>` reply, found by pattern when the XML around it is broken (`xml_error()` does not escape its message). */
+const errorPattern = /<error>\s*<error_num>\s*(-?\d{1,9})\s*<\/error_num>\s*<error_msg>([^]{0,20000}?)<\/error_msg>/;
+const htmlPattern = /<html[\s>]|<!doctype\s+html|<body[\s>]|<head[\s>]/i;
+
+const namedEntities: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#039': "'" };
+
+/** Decodes the entities a PHP message may hold (htmlspecialchars' five and numeric references). */
+function decodeEntities(text: string): string {
+  return text.replace(/&(#x[0-9a-fA-F]{1,6}|#\d{1,7}|[a-z]{2,4}|#039);/g, (whole, name: string) => {
+    const named = namedEntities[name];
+    if (named !== undefined) return named;
+    if (!name.startsWith('#')) return whole;
+    const codePoint = name.startsWith('#x') ? Number.parseInt(name.slice(2), 16) : Number.parseInt(name.slice(1), 10);
+    return codePoint > 0 && codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : whole;
+  });
+}
+
+/** Removes the PHP diagnostics BOINC servers print into replies. */
+export function stripPhpDiagnostics(text: string): string {
+  return text.replace(phpHtmlDiagnostic, '').replace(phpTextDiagnostic, '').replace(boincDebugDiagnostic, '');
+}
+
+function rpcError(operation: string, errorNumber: number, rawMessage: string, redact: (text: string) => string): BoincRpcError {
+  const boincMessage = redact(rawMessage.trim());
+  return new BoincRpcError(`${operation}: the BOINC server answered error ${errorNumber}: ${boincMessage}`, {
+    operation,
+    errorNumber,
+    boincMessage,
+  });
+}
+
+function findErrorByPattern(text: string, operation: string, redact: (text: string) => string): BoincRpcError | undefined {
+  const match = errorPattern.exec(text);
+  if (match === null) return undefined;
+  return rpcError(operation, Number(match[1]), decodeEntities(match[2] ?? ''), redact);
+}
+
+function htmlSummary(text: string, redact: (text: string) => string): string {
+  const title = /<title[^>]*>([^]{0,300}?)<\/title>/i.exec(text)?.[1];
+  const heading = /<h1[^>]*>([^]{0,300}?)<\/h1>/i.exec(text)?.[1];
+  const parts = [title, heading]
+    .filter((part): part is string => part !== undefined)
+    .map((part) => decodeEntities(part.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim())
+    .filter((part, index, all) => part !== '' && all.indexOf(part) === index);
+  return parts.length > 0 ? redact(parts.join(': ')).slice(0, 200) : excerpt(text.replace(/<[^>]*>/g, ' '), 0, redact);
+}
+
+function decode(body: string | Uint8Array, operation: string, maxBytes: number): string {
+  const size = typeof body === 'string' ? body.length : body.byteLength;
+  if (size > maxBytes) {
+    throw new BoincXmlError(`${operation}: the reply is ${size} bytes, over the limit of ${maxBytes}`, { reason: 'too-large', operation });
+  }
+  // BOINC declares ISO-8859-1 but prints whatever its database holds (UTF-8 in practice):
+  // read UTF-8, never fail on a stray byte. A byte-order mark at the start is dropped.
+  const text = typeof body === 'string' ? body : new TextDecoder('utf-8', { fatal: false, ignoreBOM: false }).decode(body);
+  return text.startsWith('\uFEFF') ? text.slice(1) : text;
+}
+
+/** The start tag of the operation's element, as BOINC prints it: `<op>` (or `<op/>`). */
+function findStartTag(text: string, operation: string): { index: number; selfClosing: boolean } | undefined {
+  const open = text.indexOf(`<${operation}>`);
+  const closed = text.indexOf(`<${operation}/>`);
+  if (open < 0 && closed < 0) return undefined;
+  if (open < 0 || (closed >= 0 && closed < open)) return { index: closed, selfClosing: true };
+  return { index: open, selfClosing: false };
+}
+
+/**
+ * Reads a reply of BOINC's web RPCs (`submit_rpc_handler.php`, `job_file.php`): finds the
+ * operation's element wherever it starts (after PHP warnings or HTML, a byte-order mark, the XML
+ * declaration), removes the PHP diagnostics printed inside it, repairs `abort_jobs`' `<aborted
+ * NAME>`, and parses it strictly. Returns the operation's element.
+ *
+ * - BOINC's `<error><error_num>N</error_num><error_msg>M</error_msg></error>`, inside the element
+ *   or alone (errors before the element starts), becomes a `BoincRpcError` with N and M.
+ * - Anything else that is not the element becomes a `BoincXmlError`: `empty`, `html` (with the
+ *   page's title), `truncated`, `php-error`, `malformed`, `unexpected` or `too-large`.
+ *
+ * Never throws anything else, whatever the bytes (fuzzed).
+ */
+export function readBoincReply(body: string | Uint8Array, operation: string, options: ReadBoincReplyOptions = {}): XmlElementNode {
+  const redact = options.redact ?? identity;
+  const text = decode(body, operation, options.maxBytes ?? defaultMaxReplyBytes);
+  const start = findStartTag(text, operation);
+
+  if (start === undefined) {
+    const error = findErrorByPattern(text, operation, redact);
+    if (error !== undefined) throw error;
+    const fatal = phpFatal.exec(text);
+    if (fatal !== null) {
+      throw new BoincXmlError(`${operation}: the server's PHP stopped with a ${fatal[1]}: ${redact(decodeEntities(fatal[2] ?? '').trim())}`, {
+        reason: 'php-error',
+        operation,
+      });
+    }
+    if (htmlPattern.test(text)) {
+      throw new BoincXmlError(`${operation}: the server answered with an HTML page, not XML: ${htmlSummary(text, redact)}`, { reason: 'html', operation });
+    }
+    const rest = stripPhpDiagnostics(text).replace(/<\?xml[^>]*\?>/, '').trim();
+    if (rest === '') {
+      throw new BoincXmlError(`${operation}: the server's reply is empty${text.trim() === '' ? '' : ` (only PHP diagnostics: ${excerpt(text, 0, redact)})`}`, {
+        reason: 'empty',
+        operation,
+      });
+    }
+    throw new BoincXmlError(`${operation}: the reply has no <${operation}> element: ${excerpt(text, 0, redact)}`, { reason: 'unexpected', operation });
+  }
+  if (start.selfClosing) return {};
+
+  const endTag = `</${operation}>`;
+  const end = text.lastIndexOf(endTag);
+  if (end < start.index) {
+    const partial = text.slice(start.index);
+    const error = findErrorByPattern(partial, operation, redact);
+    if (error !== undefined) throw error;
+    const fatal = phpFatal.exec(partial);
+    if (fatal !== null) {
+      throw new BoincXmlError(`${operation}: the server's PHP stopped with a ${fatal[1]}: ${redact(decodeEntities(fatal[2] ?? '').trim())}`, {
+        reason: 'php-error',
+        operation,
+      });
+    }
+    throw new BoincXmlError(`${operation}: the reply was cut off (no ${endTag} after ${partial.length} characters): ${excerpt(partial, Math.max(0, partial.length - 80), redact)}`, {
+      reason: 'truncated',
+      operation,
+    });
+  }
+
+  const inner = stripPhpDiagnostics(text.slice(start.index, end + endTag.length))
+    .replace(malformedAborted, (_whole, name: string) => `<aborted>${escapeAbortedName(name)}</aborted>`)
+    .replace(innerDeclaration, '');
+  let element: XmlElementNode;
+  try {
+    element = parseXmlElement(inner, operation, { operation, redact });
+  } catch (error) {
+    throw findErrorByPattern(inner, operation, redact) ?? error;
+  }
+  const [boincError] = xmlChildElements(element, 'error');
+  const errorNumber = boincError === undefined ? undefined : readOptionalText(boincError, 'error_num');
+  if (boincError !== undefined && errorNumber !== undefined) {
+    const parsed = Number(errorNumber.trim());
+    throw rpcError(operation, Number.isSafeInteger(parsed) ? parsed : -1, readOptionalText(boincError, 'error_msg') ?? '', redact);
+  }
+  return element;
+}
+
+function escapeAbortedName(name: string): string {
+  try {
+    return escapeXmlText(decodeEntities(name.trim()), 'aborted job name');
+  } catch {
+    return '';
+  }
+}
