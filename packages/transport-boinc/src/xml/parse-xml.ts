@@ -1,5 +1,6 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { BoincXmlError } from './boinc-xml-error.js';
+import { xmlEntityDecoder } from './decode-xml-entities.js';
 import type { XmlElementNode } from './xml-node.js';
 
 /** The property the parser puts CDATA sections under (kept apart from text, untrimmed). */
@@ -21,7 +22,7 @@ const parser = new XMLParser({
   cdataPropName: cdataProperty,
   textNodeName: textProperty,
   isArray: () => true,
-  htmlEntities: true,
+  entityDecoder: xmlEntityDecoder,
   ignoreDeclaration: true,
   ignorePiTags: true,
   maxNestedTags: maxDepth,
@@ -57,22 +58,32 @@ function offsetOf(text: string, line: number, column: number): number {
 
 /** `xml` without its XML declaration and the comments and whitespace before and after the root element (linear). */
 function withoutProlog(xml: string): string {
-  let text = xml.trim();
-  if (text.startsWith('<?xml')) {
-    const end = text.indexOf('?>');
-    text = end < 0 ? text : text.slice(end + 2).trimStart();
+  let start = 0;
+  let end = xml.length;
+  const isSpace = (index: number) => /\s/.test(xml.charAt(index));
+  const skipSpace = () => {
+    while (start < end && isSpace(start)) start += 1;
+    while (end > start && isSpace(end - 1)) end -= 1;
+  };
+  skipSpace();
+  if (xml.startsWith('<?xml', start)) {
+    const close = xml.indexOf('?>', start);
+    if (close >= 0 && close < end) start = close + 2;
+    skipSpace();
   }
-  while (text.startsWith('<!--')) {
-    const end = text.indexOf('-->', 4);
-    if (end < 0) break;
-    text = text.slice(end + 3).trimStart();
+  while (xml.startsWith('<!--', start)) {
+    const close = xml.indexOf('-->', start + 4);
+    if (close < 0 || close + 3 > end) break;
+    start = close + 3;
+    skipSpace();
   }
-  while (text.endsWith('-->')) {
-    const start = text.lastIndexOf('<!--');
-    if (start < 0) break;
-    text = text.slice(0, start).trimEnd();
+  while (end - start >= 7 && xml.startsWith('-->', end - 3)) {
+    const open = xml.lastIndexOf('<!--', end - 7);
+    if (open < start) break;
+    end = open;
+    skipSpace();
   }
-  return text;
+  return xml.slice(start, end);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { BoincRpcError } from './boinc-rpc-error.js';
 import { BoincXmlError } from './boinc-xml-error.js';
+import { decodeXmlEntities } from './decode-xml-entities.js';
 import { excerpt, parseXmlElement } from './parse-xml.js';
 import { readOptionalText, xmlChildElements, type XmlElementNode } from './xml-node.js';
 import { escapeXmlText } from './xml-text.js';
@@ -17,41 +18,60 @@ export interface ReadBoincReplyOptions {
 const identity = (text: string): string => text;
 
 // PHP's diagnostics as a BOINC server prints them into a reply, before the XML declaration or
-// inside the operation's element (both seen). Each pattern is bounded, so that a reply full of
-// half-diagnostics cannot make the search quadratic.
+// inside the operation's element (both seen). Every search below is linear in the reply: each
+// diagnostic is looked for only up to the next one, and only so far.
 const phpLevels = '(?:PHP )?(?:Warning|Notice|Deprecated|Strict Standards|Fatal error|Parse error|Catchable fatal error|Recoverable fatal error|User (?:Warning|Notice|Deprecated|Error))';
-/** html_errors on: `<br />\n<b>Warning</b>:  message in <b>/path</b> on line <b>12</b><br />`. */
-const phpHtmlDiagnostic = new RegExp(`(?:<br\\s*/?>\\s*)?<b>${phpLevels}</b>:[^]{0,4000}? on line <b>\\d+</b>(?:\\s*<br\\s*/?>)?`, 'g');
+/** html_errors on: `<br />\n<b>Warning</b>:  message in <b>/path</b> on line <b>12</b><br />`; this finds the starts. */
+const phpHtmlDiagnosticStart = new RegExp(`(?:<br\\s{0,3}/?>\\s{0,20})?<b>${phpLevels}</b>:`, 'g');
+/** ...and this ends one, at the place its message says `on line`. */
+const phpHtmlDiagnosticEnd = /^ on line <b>\d{1,9}<\/b>(?:\s{0,20}<br\s{0,3}\/?>)?/;
 /** html_errors off: one line `Warning: message in /path on line 12`. */
-const phpTextDiagnostic = new RegExp(`^${phpLevels}: [^\\n]{0,4000} on line \\d+[ \\t]*$`, 'gm');
-/** BOINC's own RPC_DEBUG handler (`html/inc/xml.inc`): `<error><error_msg><![CDATA[..]]></error_msg><type>..`. */
-const boincDebugDiagnostic = /<error>\s*<error_msg><!\[CDATA\[[^]{0,4000}?\]\]><\/error_msg>\s*<type>[^<]{0,100}<\/type>[^]{0,2000}?<\/error>/g;
+const phpTextDiagnostic = new RegExp(`^${phpLevels}: [^\\n]{0,4000} on line \\d{1,9}[ \\t]*$`, 'gm');
+/** BOINC's own RPC_DEBUG handler (`html/inc/xml.inc`): `<error><error_msg><![CDATA[..]]></error_msg><type>..</type>...</error>`. */
+const boincDebugDiagnosticStart = /<error>\s{0,20}<error_msg><!\[CDATA\[/g;
+const boincDebugDiagnosticEnd = /^\]\]><\/error_msg>\s{0,20}<type>[^<]{0,100}<\/type>[^]{0,2000}?<\/error>/;
 /** A fatal error: the reply ends there. */
-const phpFatal = new RegExp(`(?:<b>)?(?:PHP )?(Fatal error|Parse error)(?:</b>)?:\\s*([^\\n<]{0,300})`);
+const phpFatal = /(?:<b>)?(?:PHP )?(Fatal error|Parse error)(?:<\/b>)?:\s{0,20}([^\n<]{0,300})/;
 /** `abort_jobs` prints `<aborted NAME>` (`html/user/submit_rpc_handler.php`), which is not XML. */
 const malformedAborted = /<aborted ([^<>\n]{1,300})>/g;
 /** XML declarations inside the reply (a template file pasted into `get_templates`). */
 const innerDeclaration = /<\?xml[^>]{0,200}\?>/g;
-/** BOINC's `<error>` reply, found by pattern when the XML around it is broken (`xml_error()` does not escape its message). */
-const errorPattern = /<error>\s*<error_num>\s*(-?\d{1,9})\s*<\/error_num>\s*<error_msg>([^]{0,20000}?)<\/error_msg>/;
+/** The start of BOINC's `<error>` reply, found by pattern when the XML around it is broken (`xml_error()` does not escape its message). */
+const errorStart = /<error>\s{0,20}<error_num>\s{0,20}(-?\d{1,9})\s{0,20}<\/error_num>\s{0,20}<error_msg>/;
 const htmlPattern = /<html[\s>]|<!doctype\s+html|<body[\s>]|<head[\s>]/i;
+/** How far into a diagnostic its end is looked for. */
+const maxDiagnosticLength = 4000;
 
-const namedEntities: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#039': "'" };
-
-/** Decodes the entities a PHP message may hold (htmlspecialchars' five and numeric references). */
-function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-fA-F]{1,6}|#\d{1,7}|[a-z]{2,4}|#039);/g, (whole, name: string) => {
-    const named = namedEntities[name];
-    if (named !== undefined) return named;
-    if (!name.startsWith('#')) return whole;
-    const codePoint = name.startsWith('#x') ? Number.parseInt(name.slice(2), 16) : Number.parseInt(name.slice(1), 10);
-    return codePoint > 0 && codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : whole;
-  });
+/**
+ * Cuts every region that starts at a match of `start` and ends where `end` matches at the first
+ * `endMarker`, looked for in the first `maxDiagnosticLength` characters after the start and
+ * before the next start.
+ */
+function cutRegions(text: string, start: RegExp, endMarker: string, end: RegExp): string {
+  const starts = [...text.matchAll(start)];
+  if (starts.length === 0) return text;
+  let result = '';
+  let copied = 0;
+  for (const [index, match] of starts.entries()) {
+    const from = match.index;
+    if (from < copied) continue;
+    const bodyStart = from + match[0].length;
+    const limit = Math.min(starts[index + 1]?.index ?? text.length, bodyStart + maxDiagnosticLength);
+    const marker = text.slice(bodyStart, limit).indexOf(endMarker);
+    if (marker < 0) continue;
+    const tail = end.exec(text.slice(bodyStart + marker, bodyStart + marker + 2200));
+    if (tail === null) continue;
+    result += text.slice(copied, from);
+    copied = bodyStart + marker + tail[0].length;
+  }
+  return result + text.slice(copied);
 }
 
 /** Removes the PHP diagnostics BOINC servers print into replies. */
 export function stripPhpDiagnostics(text: string): string {
-  return text.replace(phpHtmlDiagnostic, '').replace(phpTextDiagnostic, '').replace(boincDebugDiagnostic, '');
+  const withoutHtml = cutRegions(text, phpHtmlDiagnosticStart, ' on line <b>', phpHtmlDiagnosticEnd);
+  const withoutText = withoutHtml.replace(phpTextDiagnostic, '');
+  return cutRegions(withoutText, boincDebugDiagnosticStart, ']]></error_msg>', boincDebugDiagnosticEnd);
 }
 
 function rpcError(operation: string, errorNumber: number, rawMessage: string, redact: (text: string) => string): BoincRpcError {
@@ -64,19 +84,23 @@ function rpcError(operation: string, errorNumber: number, rawMessage: string, re
 }
 
 function findErrorByPattern(text: string, operation: string, redact: (text: string) => string): BoincRpcError | undefined {
-  const match = errorPattern.exec(text);
+  const match = errorStart.exec(text);
   if (match === null) return undefined;
-  return rpcError(operation, Number(match[1]), decodeEntities(match[2] ?? ''), redact);
+  const messageStart = match.index + match[0].length;
+  const messageEnd = text.indexOf('</error_msg>', messageStart);
+  if (messageEnd < 0) return undefined;
+  return rpcError(operation, Number(match[1]), decodeXmlEntities(text.slice(messageStart, Math.min(messageEnd, messageStart + 20_000))), redact);
 }
 
 function htmlSummary(text: string, redact: (text: string) => string): string {
-  const title = /<title[^>]*>([^]{0,300}?)<\/title>/i.exec(text)?.[1];
-  const heading = /<h1[^>]*>([^]{0,300}?)<\/h1>/i.exec(text)?.[1];
+  const head = text.slice(0, 16_384);
+  const title = /<title[^>]{0,200}>([^]{0,300}?)<\/title>/i.exec(head)?.[1];
+  const heading = /<h1[^>]{0,200}>([^]{0,300}?)<\/h1>/i.exec(head)?.[1];
   const parts = [title, heading]
     .filter((part): part is string => part !== undefined)
-    .map((part) => decodeEntities(part.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim())
+    .map((part) => decodeXmlEntities(part.replace(/<[^>]{0,300}>/g, ' ')).replace(/\s+/g, ' ').trim())
     .filter((part, index, all) => part !== '' && all.indexOf(part) === index);
-  return parts.length > 0 ? redact(parts.join(': ')).slice(0, 200) : excerpt(text.replace(/<[^>]*>/g, ' '), 0, redact);
+  return parts.length > 0 ? redact(parts.join(': ')).slice(0, 200) : excerpt(head.slice(0, 1000).replace(/<[^>]{0,300}>/g, ' '), 0, redact);
 }
 
 function decode(body: string | Uint8Array, operation: string, maxBytes: number): string {
@@ -122,7 +146,7 @@ export function readBoincReply(body: string | Uint8Array, operation: string, opt
     if (error !== undefined) throw error;
     const fatal = phpFatal.exec(text);
     if (fatal !== null) {
-      throw new BoincXmlError(`${operation}: the server's PHP stopped with a ${fatal[1]}: ${redact(decodeEntities(fatal[2] ?? '').trim())}`, {
+      throw new BoincXmlError(`${operation}: the server's PHP stopped with a ${fatal[1]}: ${redact(decodeXmlEntities(fatal[2] ?? '').trim())}`, {
         reason: 'php-error',
         operation,
       });
@@ -130,7 +154,7 @@ export function readBoincReply(body: string | Uint8Array, operation: string, opt
     if (htmlPattern.test(text)) {
       throw new BoincXmlError(`${operation}: the server answered with an HTML page, not XML: ${htmlSummary(text, redact)}`, { reason: 'html', operation });
     }
-    const rest = stripPhpDiagnostics(text).replace(/<\?xml[^>]*\?>/, '').trim();
+    const rest = stripPhpDiagnostics(text).replace(/<\?xml[^>]{0,200}\?>/, '').trim();
     if (rest === '') {
       throw new BoincXmlError(`${operation}: the server's reply is empty${text.trim() === '' ? '' : ` (only PHP diagnostics: ${excerpt(text, 0, redact)})`}`, {
         reason: 'empty',
@@ -149,7 +173,7 @@ export function readBoincReply(body: string | Uint8Array, operation: string, opt
     if (error !== undefined) throw error;
     const fatal = phpFatal.exec(partial);
     if (fatal !== null) {
-      throw new BoincXmlError(`${operation}: the server's PHP stopped with a ${fatal[1]}: ${redact(decodeEntities(fatal[2] ?? '').trim())}`, {
+      throw new BoincXmlError(`${operation}: the server's PHP stopped with a ${fatal[1]}: ${redact(decodeXmlEntities(fatal[2] ?? '').trim())}`, {
         reason: 'php-error',
         operation,
       });
@@ -180,7 +204,7 @@ export function readBoincReply(body: string | Uint8Array, operation: string, opt
 
 function escapeAbortedName(name: string): string {
   try {
-    return escapeXmlText(decodeEntities(name.trim()), 'aborted job name');
+    return escapeXmlText(decodeXmlEntities(name.trim()), 'aborted job name');
   } catch {
     return '';
   }
