@@ -146,7 +146,12 @@ export function formatSubmitBatchRequest(authenticator: string, submission: Subm
 }
 
 export function formatQueryBatchRequest(authenticator: string, batch: BatchReference, query: { readonly jobDetails?: boolean; readonly cpuTime?: boolean } = {}): string {
-  return request('query_batch', authenticator, [batchReference(batch), xmlLeaf('get_cpu_time', query.cpuTime ?? false), xmlLeaf('get_job_details', query.jobDetails ?? false)]);
+  // Flags are sent only when set (BOINC reads an absent one as 0), as in the recorded request.
+  return request('query_batch', authenticator, [
+    batchReference(batch),
+    query.cpuTime === true && xmlLeaf('get_cpu_time', 1),
+    query.jobDetails === true && xmlLeaf('get_job_details', 1),
+  ]);
 }
 
 export function formatQueryBatchChangesRequest(authenticator: string, batchNames: readonly string[], minModTime: number | undefined): string {
