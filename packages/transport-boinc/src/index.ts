@@ -56,9 +56,8 @@ export type {
   UploadedFiles,
   DownloadOutputOptions,
 } from './remote/submit-rpc-types.js';
-export { formatInputTemplate, formatOutputTemplate, type InputTemplateOptions, type OutputTemplateOptions, type WorkunitParameters } from './remote/job-templates.js';
+export { formatJobInputTemplate, formatJobOutputTemplate, type JobInputTemplateOptions, type JobOutputTemplateOptions, type WorkunitParameters } from './remote/job-templates.js';
 export { jobFileName } from './remote/job-file-name.js';
-export { workunitErrorBits, workunitErrorNames } from './remote/workunit-error-mask.js';
 export { BoincRequestError, type BoincRequestErrorReason } from './remote/boinc-request-error.js';
 export { BoincOutputError } from './remote/boinc-output-error.js';
 

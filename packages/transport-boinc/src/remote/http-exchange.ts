@@ -122,10 +122,11 @@ async function readCapped(response: Response, maxBytes: number, operation: strin
 
 /** The title of an HTML page or the first words of a text body, redacted, for a status error. */
 function bodySummary(body: Uint8Array, redact: (text: string) => string): string {
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(body.subarray(0, 4096));
-  const title = /<title[^>]*>([^<]{0,200})<\/title>/i.exec(text)?.[1];
-  const plain = (title ?? text.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim();
-  const short = redact(plain).slice(0, 160);
+  // Redacted whole before any cut: a cut could split the authenticator past recognition.
+  const text = redact(new TextDecoder('utf-8', { fatal: false }).decode(body)).slice(0, 4096);
+  const title = /<title[^>]{0,200}>([^<]{0,200})<\/title>/i.exec(text)?.[1];
+  const plain = (title ?? text.replace(/<[^>]{0,300}>/g, ' ')).replace(/\s+/g, ' ').trim();
+  const short = plain.slice(0, 160);
   return short === '' ? '' : `: ${short}`;
 }
 
@@ -184,7 +185,7 @@ export async function exchange<T>(settings: HttpExchangeSettings, request: HttpR
         const retryable = reply.status >= 500 || reply.status === 408 || reply.status === 429;
         const detail =
           reply.status >= 300 && reply.status < 400
-            ? ` (redirected to ${location === null ? 'an unnamed page' : settings.redact(location.split('?')[0] ?? '')}: ${/login/i.test(location ?? '') ? 'the authenticator was not accepted' : 'use the URL it names'})`
+            ? ` (redirected to ${location === null ? 'an unnamed page' : settings.redact(location).split('?')[0]}: ${/login/i.test(settings.redact(location ?? '')) ? 'the authenticator was not accepted' : 'use the URL it names'})`
             : bodySummary(reply.body, settings.redact);
         throw Object.assign(
           new BoincRequestError(`${operation}: ${where} answered HTTP ${reply.status}${detail}`, {

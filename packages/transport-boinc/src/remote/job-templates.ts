@@ -23,13 +23,13 @@ export interface WorkunitParameters {
   readonly maxSuccessResults?: number;
 }
 
-export interface InputTemplateOptions {
+export interface JobInputTemplateOptions {
   /** The job's input files in order: the name the app opens each under, copied into the slot or linked. */
   readonly files: readonly { readonly openName: string; readonly copyFile?: boolean }[];
   readonly workunit?: WorkunitParameters;
 }
 
-export interface OutputTemplateOptions {
+export interface JobOutputTemplateOptions {
   /** The result's output files in order: the name the app writes each under and its size limit (required by the client). */
   readonly files: readonly { readonly openName: string; readonly maxNbytes: number; readonly copyFile?: boolean; readonly optional?: boolean }[];
 }
@@ -71,7 +71,7 @@ function checkWorkunit(workunit: WorkunitParameters): void {
 }
 
 /** `<input_template>` for a job: its files by position, and any workunit fields. */
-export function formatInputTemplate(options: InputTemplateOptions): string {
+export function formatJobInputTemplate(options: JobInputTemplateOptions): string {
   const workunit = options.workunit ?? {};
   checkWorkunit(workunit);
   const fileInfos: XmlFragment[] = [];
@@ -86,7 +86,7 @@ export function formatInputTemplate(options: InputTemplateOptions): string {
 }
 
 /** `<output_template>` for a job: its output files, each uploaded when present, with its size limit. */
-export function formatOutputTemplate(options: OutputTemplateOptions): string {
+export function formatJobOutputTemplate(options: JobOutputTemplateOptions): string {
   const fileInfos: XmlFragment[] = [];
   const fileRefs: XmlFragment[] = [];
   options.files.forEach((file, index) => {

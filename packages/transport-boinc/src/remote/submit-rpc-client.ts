@@ -410,9 +410,11 @@ export function createSubmitRpcClient(options: SubmitRpcClientOptions): SubmitRp
       // else is their refusal (`die("bad auth")`, `error_page()`), printed with status 200.
       const disposition = reply.headers.get('content-disposition') ?? '';
       if (!/attachment/i.test(disposition)) {
-        const text = new TextDecoder('utf-8', { fatal: false }).decode(reply.body.subarray(0, 2048));
-        const title = /<title[^>]*>([^<]{0,200})<\/title>/i.exec(text)?.[1];
-        const words = redact((title === undefined ? text.replace(/<[^>]*>/g, ' ') : `${title} ${text.replace(/<head[^]*?<\/head>/i, '').replace(/<[^>]*>/g, ' ')}`).replace(/\s+/g, ' ').trim()).slice(0, 200);
+        // Redacted whole before any cut: a cut could split the authenticator past recognition.
+        const text = redact(new TextDecoder('utf-8', { fatal: false }).decode(reply.body)).slice(0, 4096);
+        const title = /<title[^>]{0,200}>([^<]{0,200})<\/title>/i.exec(text)?.[1];
+        const page = text.replace(/<head[^]{0,4096}?<\/head>/i, '').replace(/<[^>]{0,300}>/g, ' ');
+        const words = (title === undefined ? page : `${title} ${page}`).replace(/\s+/g, ' ').trim().slice(0, 200);
         throw new BoincOutputError(`${operation}: result ${resultId} file ${fileIndex}: the server sent no file but: ${words === '' ? '(an empty page)' : words}`, {
           resultId,
           fileIndex,

@@ -1,7 +1,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { readFixture } from '../../test/read-fixture.js';
-import { formatInputTemplate, formatOutputTemplate } from './job-templates.js';
+import { formatJobInputTemplate, formatJobOutputTemplate } from './job-templates.js';
 import {
   formatAbortJobsRequest,
   formatBatchOperationRequest,
@@ -70,8 +70,8 @@ describe('requests of the other operations, as the handlers read them', () => {
   });
 
   it('submit_batch carries batch options, job parameters, per-job templates and every input mode', () => {
-    const inputTemplate = formatInputTemplate({ files: [{ openName: 'in', copyFile: true }, { openName: 'data' }, { openName: 'remote' }], workunit: { minQuorum: 2, targetNresults: 2, rscFpopsEst: 5e12 } });
-    const outputTemplate = formatOutputTemplate({ files: [{ openName: 'out', maxNbytes: 1e6 }] });
+    const inputTemplate = formatJobInputTemplate({ files: [{ openName: 'in', copyFile: true }, { openName: 'data' }, { openName: 'remote' }], workunit: { minQuorum: 2, targetNresults: 2, rscFpopsEst: 5e12 } });
+    const outputTemplate = formatJobOutputTemplate({ files: [{ openName: 'out', maxNbytes: 1e6 }] });
     const xml = formatSubmitBatchRequest(authenticator, {
       appName: 'app',
       batch: { batchId: 9 },
@@ -144,7 +144,7 @@ describe('requests refuse values BOINC cannot carry, naming them', () => {
     ['a fractional delay bound', () => formatSubmitBatchRequest(authenticator, { appName: 'app', jobs: [job], jobParameters: { delayBound: 1.5 } }), /delayBound/],
     ['a batch named twice', () => formatQueryBatchRequest(authenticator, { batchId: 1, batchName: 'b' } as never), /not both/],
     ['a negative min_mod_time', () => formatQueryBatchChangesRequest(authenticator, ['b'], -1), /minModTime/],
-    ['a quorum above the target', () => formatInputTemplate({ files: [], workunit: { minQuorum: 3, targetNresults: 2 } }), /targetNresults/],
+    ['a quorum above the target', () => formatJobInputTemplate({ files: [], workunit: { minQuorum: 3, targetNresults: 2 } }), /targetNresults/],
   ])('%s', (_what, build, message) => {
     expect(build).toThrow(expect.objectContaining({ code: 'TSMW_INVALID_ARGUMENT', message: expect.stringMatching(message) }));
   });

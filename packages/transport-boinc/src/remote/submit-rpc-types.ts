@@ -33,7 +33,7 @@ export interface BatchJob {
   /**
    * The job's size estimate for the server's `estimate_batch` and logical-end-time arithmetic.
    * BOINC never passes it to `create_work`: to set a job's real bound give an `inputTemplate`
-   * with `workunit.rscFpopsEst` (see `formatInputTemplate`).
+   * with `workunit.rscFpopsEst` (see `formatJobInputTemplate`).
    */
   readonly rscFpopsEst?: number;
   /** A job-level `<input_template>` (its workunit fields override the app's): what carries quorum and per-job bounds. */

@@ -35,12 +35,15 @@ export interface ParseXmlOptions {
   readonly redact?: (text: string) => string;
 }
 
-/** A short, single-line excerpt of `text` around `index`, for error messages. */
-export function excerpt(text: string, index = 0, redact: (text: string) => string = (value) => value, length = 120): string {
+/**
+ * A short, single-line excerpt of `text` around `index`, for error messages. `text` must already
+ * be redacted: cutting first could split a secret so that no redaction recognises it.
+ */
+export function excerpt(text: string, index = 0, length = 120): string {
   const start = Math.max(0, Math.min(index, text.length) - Math.floor(length / 3));
   const slice = text.slice(start, start + length * 2);
   // eslint-disable-next-line no-control-regex
-  const flat = redact(slice).replace(/[\u0000-\u001F\u007F\s]+/g, ' ').trim();
+  const flat = slice.replace(/[\u0000-\u001F\u007F\s]+/g, ' ').trim();
   const short = flat.length > length ? `${flat.slice(0, length)}…` : flat;
   return `${start > 0 ? '…' : ''}${short}`;
 }
@@ -92,9 +95,11 @@ function withoutProlog(xml: string): string {
  * else is a `BoincXmlError` (`malformed` or `unexpected`) naming what is wrong and where.
  */
 export function parseXmlElement(xml: string, root: string, options: ParseXmlOptions): XmlElementNode {
+  const redact = options.redact ?? ((text: string) => text);
   const doctype = /<!DOCTYPE|<!ENTITY/i.exec(xml);
   if (doctype !== null) {
-    throw new BoincXmlError(`${options.operation}: the XML declares a DOCTYPE or entities, which tsmw never reads: ${excerpt(xml, doctype.index, options.redact)}`, {
+    const shown = redact(xml);
+    throw new BoincXmlError(`${options.operation}: the XML declares a DOCTYPE or entities, which tsmw never reads: ${excerpt(shown, /<!DOCTYPE|<!ENTITY/i.exec(shown)?.index ?? 0)}`, {
       reason: 'malformed',
       operation: options.operation,
     });
@@ -102,7 +107,9 @@ export function parseXmlElement(xml: string, root: string, options: ParseXmlOpti
   const verdict = XMLValidator.validate(xml);
   if (verdict !== true) {
     const { msg, line, col } = verdict.err;
-    throw new BoincXmlError(`${options.operation}: not well-formed XML (${msg}, line ${line}, column ${col}): ${excerpt(xml, offsetOf(xml, line, col), options.redact)}`, {
+    // Redaction keeps lines (a secret has no line break), so the line still points at the place.
+    const shown = redact(xml);
+    throw new BoincXmlError(`${options.operation}: not well-formed XML (${msg}, line ${line}, column ${col}): ${excerpt(shown, offsetOf(shown, line, col))}`, {
       reason: 'malformed',
       operation: options.operation,
     });
@@ -123,7 +130,7 @@ export function parseXmlElement(xml: string, root: string, options: ParseXmlOpti
   // The parser drops text outside the root element; a document with any is not one element.
   const bare = withoutProlog(xml);
   if (!bare.endsWith('>') || !new RegExp(`^<${root.replace(/[.]/g, '\\.')}[\\s/>]`).test(bare)) {
-    throw new BoincXmlError(`${options.operation}: text outside the <${root}> element: ${excerpt(bare, 0, options.redact)}`, {
+    throw new BoincXmlError(`${options.operation}: text outside the <${root}> element: ${excerpt(redact(bare))}`, {
       reason: 'unexpected',
       operation: options.operation,
     });

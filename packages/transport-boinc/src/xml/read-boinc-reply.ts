@@ -75,7 +75,8 @@ export function stripPhpDiagnostics(text: string): string {
 }
 
 function rpcError(operation: string, errorNumber: number, rawMessage: string, redact: (text: string) => string): BoincRpcError {
-  const boincMessage = redact(rawMessage.trim());
+  const redacted = redact(rawMessage.trim());
+  const boincMessage = redacted.length > 20_000 ? `${redacted.slice(0, 20_000)}…` : redacted;
   return new BoincRpcError(`${operation}: the BOINC server answered error ${errorNumber}: ${boincMessage}`, {
     operation,
     errorNumber,
@@ -89,10 +90,11 @@ function findErrorByPattern(text: string, operation: string, redact: (text: stri
   const messageStart = match.index + match[0].length;
   const messageEnd = text.indexOf('</error_msg>', messageStart);
   if (messageEnd < 0) return undefined;
-  return rpcError(operation, Number(match[1]), decodeXmlEntities(text.slice(messageStart, Math.min(messageEnd, messageStart + 20_000))), redact);
+  return rpcError(operation, Number(match[1]), decodeXmlEntities(text.slice(messageStart, messageEnd)), redact);
 }
 
-function htmlSummary(text: string, redact: (text: string) => string): string {
+/** The page's title and heading; `text` already redacted. */
+function htmlSummary(text: string): string {
   const head = text.slice(0, 16_384);
   const title = /<title[^>]{0,200}>([^]{0,300}?)<\/title>/i.exec(head)?.[1];
   const heading = /<h1[^>]{0,200}>([^]{0,300}?)<\/h1>/i.exec(head)?.[1];
@@ -100,7 +102,7 @@ function htmlSummary(text: string, redact: (text: string) => string): string {
     .filter((part): part is string => part !== undefined)
     .map((part) => decodeXmlEntities(part.replace(/<[^>]{0,300}>/g, ' ')).replace(/\s+/g, ' ').trim())
     .filter((part, index, all) => part !== '' && all.indexOf(part) === index);
-  return parts.length > 0 ? redact(parts.join(': ')).slice(0, 200) : excerpt(head.slice(0, 1000).replace(/<[^>]{0,300}>/g, ' '), 0, redact);
+  return parts.length > 0 ? parts.join(': ').slice(0, 200) : excerpt(head.slice(0, 1000).replace(/<[^>]{0,300}>/g, ' '));
 }
 
 function decode(body: string | Uint8Array, operation: string, maxBytes: number): string {
@@ -144,24 +146,20 @@ export function readBoincReply(body: string | Uint8Array, operation: string, opt
   if (start === undefined) {
     const error = findErrorByPattern(text, operation, redact);
     if (error !== undefined) throw error;
-    const fatal = phpFatal.exec(text);
+    // From here on only what goes into messages is read: redacted whole, before any cut.
+    const shown = redact(text);
+    const fatal = phpFatal.exec(shown);
     if (fatal !== null) {
-      throw new BoincXmlError(`${operation}: the server's PHP stopped with a ${fatal[1]}: ${redact(decodeXmlEntities(fatal[2] ?? '').trim())}`, {
-        reason: 'php-error',
-        operation,
-      });
+      throw new BoincXmlError(`${operation}: the server's PHP stopped with a ${fatal[1]}: ${decodeXmlEntities(fatal[2] ?? '').trim()}`, { reason: 'php-error', operation });
     }
-    if (htmlPattern.test(text)) {
-      throw new BoincXmlError(`${operation}: the server answered with an HTML page, not XML: ${htmlSummary(text, redact)}`, { reason: 'html', operation });
+    if (htmlPattern.test(shown)) {
+      throw new BoincXmlError(`${operation}: the server answered with an HTML page, not XML: ${htmlSummary(shown)}`, { reason: 'html', operation });
     }
-    const rest = stripPhpDiagnostics(text).replace(/<\?xml[^>]{0,200}\?>/, '').trim();
+    const rest = stripPhpDiagnostics(shown).replace(/<\?xml[^>]{0,200}\?>/, '').trim();
     if (rest === '') {
-      throw new BoincXmlError(`${operation}: the server's reply is empty${text.trim() === '' ? '' : ` (only PHP diagnostics: ${excerpt(text, 0, redact)})`}`, {
-        reason: 'empty',
-        operation,
-      });
+      throw new BoincXmlError(`${operation}: the server's reply is empty${shown.trim() === '' ? '' : ` (only PHP diagnostics: ${excerpt(shown)})`}`, { reason: 'empty', operation });
     }
-    throw new BoincXmlError(`${operation}: the reply has no <${operation}> element: ${excerpt(text, 0, redact)}`, { reason: 'unexpected', operation });
+    throw new BoincXmlError(`${operation}: the reply has no <${operation}> element: ${excerpt(shown)}`, { reason: 'unexpected', operation });
   }
   if (start.selfClosing) return {};
 
@@ -171,14 +169,12 @@ export function readBoincReply(body: string | Uint8Array, operation: string, opt
     const partial = text.slice(start.index);
     const error = findErrorByPattern(partial, operation, redact);
     if (error !== undefined) throw error;
-    const fatal = phpFatal.exec(partial);
+    const shown = redact(partial);
+    const fatal = phpFatal.exec(shown);
     if (fatal !== null) {
-      throw new BoincXmlError(`${operation}: the server's PHP stopped with a ${fatal[1]}: ${redact(decodeXmlEntities(fatal[2] ?? '').trim())}`, {
-        reason: 'php-error',
-        operation,
-      });
+      throw new BoincXmlError(`${operation}: the server's PHP stopped with a ${fatal[1]}: ${decodeXmlEntities(fatal[2] ?? '').trim()}`, { reason: 'php-error', operation });
     }
-    throw new BoincXmlError(`${operation}: the reply was cut off (no ${endTag} after ${partial.length} characters): ${excerpt(partial, Math.max(0, partial.length - 80), redact)}`, {
+    throw new BoincXmlError(`${operation}: the reply was cut off (no ${endTag} after ${partial.length} characters): ${excerpt(shown, Math.max(0, shown.length - 80))}`, {
       reason: 'truncated',
       operation,
     });
