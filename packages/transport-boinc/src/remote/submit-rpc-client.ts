@@ -406,10 +406,12 @@ export function createSubmitRpcClient(options: SubmitRpcClientOptions): SubmitRp
     if (source !== 'upload' && source !== 'batch-collect') throw new InvalidArgumentError(`source must be "upload" or "batch-collect", not ${JSON.stringify(source)}`);
     const operation = source === 'upload' ? 'get_output2 file' : 'get_output3 get_file';
     const read = (reply: HttpReply): Uint8Array => {
-      // Both scripts send a file with `Content-Disposition: attachment` (`do_download()`); anything
-      // else is their refusal (`die("bad auth")`, `error_page()`), printed with status 200.
+      // Both scripts send a file through do_download(): `Content-Type: application/octet-stream`
+      // and `Content-Disposition: attachment`; anything else is their refusal (`die("bad auth")`,
+      // `error_page()`), printed as a page with status 200.
       const disposition = reply.headers.get('content-disposition') ?? '';
-      if (!/attachment/i.test(disposition)) {
+      const type = reply.headers.get('content-type') ?? '';
+      if (!/attachment/i.test(disposition) && !/^application\/octet-stream/i.test(type)) {
         // Redacted whole before any cut: a cut could split the authenticator past recognition.
         const text = redact(new TextDecoder('utf-8', { fatal: false }).decode(reply.body)).slice(0, 4096);
         const title = /<title[^>]{0,200}>([^<]{0,200})<\/title>/i.exec(text)?.[1];
