@@ -109,7 +109,9 @@ export function parseXmlElement(xml: string, root: string, options: ParseXmlOpti
     const { msg, line, col } = verdict.err;
     // Redaction keeps lines (a secret has no line break), so the line still points at the place.
     const shown = redact(xml);
-    throw new BoincXmlError(`${options.operation}: not well-formed XML (${msg}, line ${line}, column ${col}): ${excerpt(shown, offsetOf(shown, line, col))}`, {
+    // The validator's message may quote its whole tag stack: one short line is enough.
+    const short = msg.length > 160 ? `${msg.slice(0, 160)}…` : msg;
+    throw new BoincXmlError(`${options.operation}: not well-formed XML (${short}, line ${line}, column ${col}): ${excerpt(shown, offsetOf(shown, line, col))}`, {
       reason: 'malformed',
       operation: options.operation,
     });
