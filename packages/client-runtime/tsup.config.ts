@@ -11,8 +11,9 @@ const msgpackrPureJs = join(dirname(require.resolve('msgpackr')), '..', 'index.j
 
 export default defineConfig([
   {
-    // The library: the slot, channel, exit-file and checkpoint building blocks.
+    // The library: where the bin is and its version, and the error class.
     entry: { index: 'src/index.ts' },
+    define: { __TSMW_RUNTIME_VERSION__: JSON.stringify(version) },
     format: ['esm'],
     target: 'node18',
     platform: 'node',

@@ -48,4 +48,12 @@ describe('the runtime bundle (dist/tsmw-runtime.mjs)', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('the library exports only what users need: the bin, its version, the error class', async () => {
+    const library = (await import(new URL('../dist/index.js', import.meta.url).href)) as Record<string, unknown>;
+    expect(Object.keys(library).sort()).toEqual(['ClientRuntimeError', 'runtimeBundlePath', 'runtimeVersion']);
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(library['runtimeVersion']).toBe(version);
+    expect((library['runtimeBundlePath'] as () => string)()).toBe(path);
+  });
 });
