@@ -11,8 +11,9 @@ const msgpackrPureJs = join(dirname(require.resolve('msgpackr')), '..', 'index.j
 
 export default defineConfig([
   {
-    // The library: the slot, channel, exit-file and checkpoint building blocks.
+    // The library: where the bin is and its version, and the error class.
     entry: { index: 'src/index.ts' },
+    define: { __TSMW_RUNTIME_VERSION__: JSON.stringify(version) },
     format: ['esm'],
     target: 'node18',
     platform: 'node',
@@ -27,8 +28,11 @@ export default defineConfig([
     treeshake: true,
   },
   {
-    // The bin: ONE self-contained file, @tsmw/core and msgpackr bundled in, nothing but node: imports.
+    // The bin: ONE self-contained file, @tsmw/core, msgpackr and fast-xml-parser bundled in,
+    // nothing but node: imports; minified (names kept), as it is parsed twice at every start
+    // (the runtime and its task process).
     entry: { 'tsmw-runtime': 'src/main.ts' },
+    minify: true,
     format: ['esm'],
     target: 'node18',
     platform: 'node',

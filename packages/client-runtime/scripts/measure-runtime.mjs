@@ -5,7 +5,9 @@
 //   3. CPU overhead of serving the BOINC channel: the runtime process's own CPU time while a task
 //      sleeps for DURATION seconds in a fake slot, with this script playing the client (a heartbeat
 //      and a status taken every second), as a percentage of one core.
-// Usage: node scripts/measure-runtime.mjs [DURATION_SECONDS=30]
+//   4. with --against OTHER_BUNDLE: start-up of this bundle and another one (an earlier build),
+//      alternated in the same run, and their ratio.
+// Usage: node scripts/measure-runtime.mjs [DURATION_SECONDS=30] [--against OTHER_BUNDLE]
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
@@ -18,7 +20,10 @@ import { decodeResultEnvelope, encodeTaskEnvelope } from '@tsmw/core';
 import { build } from 'esbuild';
 
 const bin = fileURLToPath(new URL('../dist/tsmw-runtime.mjs', import.meta.url));
-const durationSeconds = Number(process.argv[2] ?? 30);
+const againstIndex = process.argv.indexOf('--against');
+const against = againstIndex > 0 ? process.argv[againstIndex + 1] : undefined;
+const positional = process.argv.slice(2).filter((argument, index, all) => argument !== '--against' && all[index - 1] !== '--against');
+const durationSeconds = Number(positional[0] ?? 30);
 
 const taskSource = `
 import { defineTask } from '@tsmw/core';
@@ -37,9 +42,9 @@ const moduleBytes = bundled.outputFiles[0].contents;
 const moduleHash = createHash('sha256').update(moduleBytes).digest('hex');
 const envelope = (taskName, input) => encodeTaskEnvelope({ kind: 'tsmw-task', version: 1, taskId: taskName, taskName, moduleHash, attempt: 1, input });
 
-function run(cwd, args) {
+function run(cwd, args, program = bin) {
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [program, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   return { child, spawnedAt, exited: new Promise((resolve) => child.once('close', (code) => resolve({ code, stderr }))) };
@@ -82,6 +87,27 @@ try {
     `start-up to the task's first instruction: median ${median(startups)} ms (min ${Math.min(...startups)}, max ${Math.max(...startups)}, ${startups.length} runs); ` +
       `a bare \`node -e\` takes ${median(bare)} ms here`,
   );
+
+  // 4. Against another bundle, alternated, so that both see the same load.
+  if (against !== undefined) {
+    const firstInstruction = async (program) => {
+      const started = run(dir, [], program);
+      const { code, stderr } = await started.exited;
+      if (code !== 0) throw new Error(`${program} exited ${code}: ${stderr}`);
+      return decodeResultEnvelope(await readFile(join(dir, 'out'))).output.at - started.spawnedAt;
+    };
+    await firstInstruction(bin);
+    await firstInstruction(against);
+    const ours = [];
+    const theirs = [];
+    for (let index = 0; index < 15; index += 1) {
+      ours.push(await firstInstruction(bin));
+      theirs.push(await firstInstruction(against));
+    }
+    console.log(
+      `start-up against ${against} (${statSync(against).size} bytes), alternated 15 times: median ${median(ours)} ms vs ${median(theirs)} ms, ratio ${(median(ours) / median(theirs)).toFixed(2)}`,
+    );
+  }
 
   // 3. The channel's CPU overhead, in a fake slot.
   const slotDir = join(dir, 'boinc', 'slots', '0');

@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
 
 /**
- * The path of the built runtime, `dist/tsmw-runtime.mjs`: one self-contained file (core and
- * msgpackr inside, no imports but Node's) to ship as the main program of a BOINC app version.
+ * The path of the built runtime, `dist/tsmw-runtime.mjs`: one self-contained file (core,
+ * msgpackr and fast-xml-parser inside, no imports but Node's) to ship as the main program of a
+ * BOINC app version.
  */
 export function runtimeBundlePath(): string {
   // From dist/index.js and from src/*.ts alike.
