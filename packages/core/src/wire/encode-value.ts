@@ -349,16 +349,20 @@ class Writer {
     }
   }
 
-  /** Reserves the largest extension header for data written next; `endExtension` sets it. */
+  /**
+   * Reserves the largest extension header for data written next; `endExtension` sets it. Returns
+   * its offset from `start` (the scratch buffer may be replaced while the data is written).
+   */
   private beginExtension(): number {
     if (this.position + 6 > this.buffer.length) this.grow(6, true);
-    const at = this.position;
+    const offset = this.position - this.start;
     this.position += 6;
-    return at;
+    return offset;
   }
 
   /** Writes the smallest header for what was written since `beginExtension`, moving the data back. */
-  private endExtension(type: number, at: number, chunkBytesBefore: number): void {
+  private endExtension(type: number, offset: number, chunkBytesBefore: number): void {
+    const at = this.start + offset;
     const dataStart = at + 6;
     const length = this.position - dataStart + (this.chunkBytes - chunkBytesBefore);
     if (length >= 0x10000) {
@@ -416,7 +420,8 @@ class Writer {
     if (symbols.length !== 0) this.checkSymbolKeys(object, symbols);
     const count = keys.length;
     // The header is sized for every key; properties holding undefined are then left out.
-    const headerAt = this.position;
+    // (Offsets from `start`: the scratch buffer may be replaced while the properties are written.)
+    const headerOffset = this.position - this.start;
     const chunkBytesBefore = this.chunkBytes;
     this.writeContainerHeader(count, 0x80, 0xde, 0xdf);
     let written = 0;
@@ -433,7 +438,7 @@ class Writer {
     } catch (error) {
       throw throwing(error).passing(object, StepKind.Property, keys[index]!);
     }
-    if (written !== count) this.fixMapHeader(headerAt, count, written, chunkBytesBefore);
+    if (written !== count) this.fixMapHeader(this.start + headerOffset, count, written, chunkBytesBefore);
     this.depth -= 1;
   }
 
