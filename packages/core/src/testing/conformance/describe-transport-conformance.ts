@@ -10,6 +10,7 @@ import type { Master, MasterOptions } from '../../master/master.js';
 import type { Transport } from '../../transport/transport-v1.js';
 import * as tasks from './conformance-tasks.js';
 import { conformanceTasksUrl } from './conformance-tasks-url.js';
+import { valueShapesGroup } from './value-shapes-group.js';
 
 /** The groups of the suite; each runs only where the transport's capabilities enable it. */
 export type ConformanceGroup =
@@ -27,7 +28,8 @@ export type ConformanceGroup =
   | 'checkpoint'
   | 'files'
   | 'stats'
-  | 'schedule';
+  | 'schedule'
+  | 'value-shapes';
 
 export interface ConformanceOptions {
   /** How many tasks the transport runs at the same time (at least 1; default 2). */
@@ -132,11 +134,6 @@ export function describeTransportConformance(
           expect(await handle.result).toEqual(value);
         });
       }
-      test('drops undefined properties as JSON does, and turns undefined items into null', none, async () => {
-        const master = await start();
-        const output = await (await master.submit(tasks.echo, { kept: 1, dropped: undefined, list: [undefined] })).result;
-        expect(output).toEqual({ kept: 1, list: [null] });
-      });
       test('submit then result (PyMW get_result(task))', none, async () => {
         const master = await start();
         const handle = await master.submit(tasks.add, { a: 2, b: 40 });
@@ -430,6 +427,8 @@ export function describeTransportConformance(
         expect(stats.tasksPerSecond).toBeGreaterThan(0);
       });
     });
+
+    group('value-shapes', () => valueShapesGroup({ test, start }));
 
     group('schedule', () => {
       test('a schedule hook picks which queued task goes next', none, async () => {
