@@ -56,7 +56,7 @@ class Writer {
   private methodCache: Map<object, boolean> | undefined;
 
   encode(value: unknown, maxBytes: number): Uint8Array {
-    if (this.buffer.length - this.position < MIN_FREE_SCRATCH_BYTES || this.buffer.length > MAX_SHARED_BUFFER_BYTES) {
+    if (this.buffer.length - this.position < MIN_FREE_SCRATCH_BYTES) {
       this.replaceBuffer(allocate(SCRATCH_BYTES));
       this.position = 0;
     } else {
@@ -72,6 +72,11 @@ class Writer {
       this.position = this.start;
       throw error;
     } finally {
+      // A scratch buffer grown for a large encoding is not kept between encodings.
+      if (this.buffer.length > MAX_SHARED_BUFFER_BYTES) {
+        this.replaceBuffer(allocate(SCRATCH_BYTES));
+        this.position = 0;
+      }
       this.methodCache = undefined;
       if (this.chunks.length > 0) {
         this.chunks = [];
