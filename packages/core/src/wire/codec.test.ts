@@ -134,6 +134,20 @@ describe('values cross with their type', () => {
     expect(crossed.buffer.byteLength).toBe(16);
   });
 
+  it('Float16Array where the runtime has it (Node 24), and a clear refusal to decode one where it has not', () => {
+    const Float16 = (globalThis as { Float16Array?: new (values: number[]) => ArrayBufferView }).Float16Array;
+    const bytes = new Uint8Array([0xc7, 0x03, 0x05, 0x0c, 0x00, 0x3e]); // ext 8, kind 12: 1.5 as a half-precision float
+    if (Float16 === undefined) {
+      expect(() => decodeValue(bytes)).toThrow(/this runtime has no Float16Array/);
+      return;
+    }
+    const value = new Float16([1.5, -0]);
+    const crossed = roundTrip(value) as ArrayBufferView;
+    expect(crossed.constructor).toBe(Float16);
+    expect(differenceBetween(crossed, value)).toBeUndefined();
+    expect(Array.from(decodeValue(bytes) as ArrayLike<number>)).toEqual([1.5]);
+  });
+
   it('NaN, -0 and the infinities', () => {
     const crossed = roundTrip([Number.NaN, -0, 0, Infinity, -Infinity, 2 ** 40, -(2 ** 40), 0.1]) as number[];
     expect(crossed).toStrictEqual([Number.NaN, -0, 0, Infinity, -Infinity, 2 ** 40, -(2 ** 40), 0.1]);
