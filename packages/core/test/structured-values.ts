@@ -115,7 +115,9 @@ const loneSurrogateString = fc
   .array(fc.oneof(fc.integer({ min: 0xd800, max: 0xdfff }), fc.integer({ min: 0, max: 0xffff })), { maxLength: 40 })
   .map((codes) => String.fromCharCode(...codes));
 
+const float16Array = (globalThis as { Float16Array?: new (values: number[]) => ArrayBufferView }).Float16Array;
 const typedArray = fc.oneof(
+  ...(float16Array === undefined ? [] : [fc.array(fc.double(), { maxLength: 6 }).map((values) => new float16Array(values))]),
   fc.int8Array({ maxLength: 8 }),
   fc.uint8Array({ maxLength: 8 }),
   fc.uint8ClampedArray({ maxLength: 8 }),
