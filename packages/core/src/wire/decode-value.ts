@@ -4,7 +4,10 @@ import { BinaryViewKind, checkMaxBytes, ExtensionType, hostIsLittleEndian, msgpa
 import { DEFAULT_MAX_ENVELOPE_BYTES, MAX_NESTING_DEPTH } from './limits.js';
 import { describeValue } from './value-path.js';
 
-class DecodeFailure extends Error {}
+/** Thrown inside the reader, never seen outside it: `decodeValue` turns it into an `EnvelopeDecodeError`. */
+class DecodeFailure {
+  constructor(readonly message: string) {}
+}
 
 function failure(message: string): DecodeFailure {
   return new DecodeFailure(message);
@@ -23,8 +26,6 @@ const standardErrors: Record<string, ErrorConstructor | AggregateErrorConstructo
   URIError,
   AggregateError,
 };
-const hostMap = Map;
-const hostSet = Set;
 
 interface KeyCacheEntry {
   readonly bytes: Uint8Array;
@@ -435,7 +436,7 @@ class Reader {
   private readMap(): Map<unknown, unknown> {
     const count = this.readMapHeader('a Map extension');
     this.enter(1);
-    const map = new hostMap<unknown, unknown>();
+    const map = new Map<unknown, unknown>();
     for (let index = 0; index < count; index += 1) {
       const key = this.read();
       map.set(key, this.read());
@@ -447,7 +448,7 @@ class Reader {
   private readSet(): Set<unknown> {
     const count = this.readArrayHeader('a Set extension');
     this.enter(1);
-    const set = new hostSet<unknown>();
+    const set = new Set<unknown>();
     for (let index = 0; index < count; index += 1) set.add(this.read());
     this.depth -= 1;
     return set;
