@@ -12,3 +12,4 @@ export { InvalidArgumentError } from './invalid-argument-error.js';
 export { TaskNotFoundError } from './task-not-found-error.js';
 export { TaskModuleMismatchError } from './task-module-mismatch-error.js';
 export { TaskKeyConflictError } from './task-key-conflict-error.js';
+export { UnsupportedValueError } from './unsupported-value-error.js';

@@ -2,7 +2,7 @@ import { EnvelopeDecodeError } from '../errors/envelope-decode-error.js';
 import { TsmwError } from '../errors/tsmw-error.js';
 import type { ErrorData } from './envelope.js';
 import { MAX_ERROR_CAUSE_DEPTH } from './limits.js';
-import { expectString, fieldError, type DecodedMap } from './validate.js';
+import { expectString, fieldError, isDecodedMap } from './validate.js';
 
 /**
  * Turns anything a task threw into error data that crosses the wire: name, message, code,
@@ -32,10 +32,8 @@ export function serializeError(thrown: unknown, depth = 0): ErrorData {
 
 /** Reads error data from a decoded envelope, checking every field. */
 export function readErrorData(value: unknown, context: string, depth = 0): ErrorData {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
-    throw new EnvelopeDecodeError(`Malformed ${context}: "error" must be a map`);
-  }
-  const map = value as DecodedMap;
+  if (!isDecodedMap(value)) throw new EnvelopeDecodeError(`Malformed ${context}: "error" must be a map`);
+  const map = value;
   const code = map['code'];
   if (code !== undefined && code !== null && typeof code !== 'string' && typeof code !== 'number') {
     throw fieldError(context, 'error.code', 'a string or a number', code);

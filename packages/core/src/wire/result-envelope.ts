@@ -1,5 +1,5 @@
-import { EnvelopeDecodeError } from '../errors/envelope-decode-error.js';
-import { decodeValue, encodeValue } from './codec.js';
+import { decodeValue } from './decode-value.js';
+import { encodeValue } from './encode-value.js';
 import type { ConsoleLine, HostInfo, ResultEnvelope, TaskTiming } from './envelope.js';
 import { readErrorData } from './error-data.js';
 import { DEFAULT_MAX_ENVELOPE_BYTES, type DecodeOptions, type EncodeOptions } from './limits.js';
@@ -11,12 +11,15 @@ import {
   expectOptionalString,
   expectString,
   fieldError,
-  type DecodedMap,
+  isDecodedMap,
 } from './validate.js';
 
 const context = 'result envelope';
 
-/** Encodes a result envelope as plain MessagePack (bytes the caller owns). */
+/**
+ * Encodes a result envelope (bytes the caller owns). An output that cannot cross is refused with
+ * `UnsupportedValueError` naming its path from `output`; an undefined output is left out.
+ */
 export function encodeResultEnvelope(envelope: ResultEnvelope, options: EncodeOptions = {}): Uint8Array {
   const wire: Record<string, unknown> = {
     kind: 'tsmw-result',
@@ -30,7 +33,7 @@ export function encodeResultEnvelope(envelope: ResultEnvelope, options: EncodeOp
   wire['timing'] = { startedAt: envelope.timing.startedAt, wallMs: envelope.timing.wallMs, cpuMs: envelope.timing.cpuMs };
   if (envelope.console !== undefined && envelope.console.length > 0) wire['console'] = envelope.console;
   if (envelope.host !== undefined) wire['host'] = envelope.host;
-  return encodeValue(wire, options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, 'result envelope');
+  return encodeValue(wire, options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, 'result envelope', '');
 }
 
 /**
@@ -52,8 +55,7 @@ export function decodeResultEnvelope(bytes: Uint8Array, options: DecodeOptions =
   // Built field by field (no spreads): this runs once per task on the master's hot path.
   const result: Record<string, unknown> = { kind: 'tsmw-result', version: map['version'], taskId, attempt, ok, timing };
   if (ok) {
-    if (!('output' in map)) throw new EnvelopeDecodeError('Malformed result envelope: "ok" is true but there is no "output"');
-    result['output'] = map['output'];
+    result['output'] = map['output']; // absent: undefined (a task that returned nothing)
   } else {
     result['error'] = readErrorData(map['error'], context);
   }
@@ -68,8 +70,8 @@ function readConsole(value: unknown): ConsoleLine[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) throw fieldError(context, 'console', 'an array', value);
   return value.map((line: unknown) => {
-    if (typeof line !== 'object' || line === null || Array.isArray(line)) throw fieldError(context, 'console[]', 'a map', line);
-    const entry = line as DecodedMap;
+    if (!isDecodedMap(line)) throw fieldError(context, 'console[]', 'a map', line);
+    const entry = line;
     const stream = entry['stream'];
     if (stream !== 'stdout' && stream !== 'stderr') throw fieldError(context, 'console[].stream', '"stdout" or "stderr"', stream);
     return { stream, text: expectString(entry, 'text', context) };
@@ -78,8 +80,8 @@ function readConsole(value: unknown): ConsoleLine[] | undefined {
 
 function readHost(value: unknown): HostInfo | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) throw fieldError(context, 'host', 'a map', value);
-  const map = value as DecodedMap;
+  if (!isDecodedMap(value)) throw fieldError(context, 'host', 'a map', value);
+  const map = value;
   const result: { -readonly [K in keyof HostInfo]: HostInfo[K] } = {};
   for (const key of ['hostname', 'platform', 'arch', 'runtime'] as const) {
     const field = expectOptionalString(map, key, context);

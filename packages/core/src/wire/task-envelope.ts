@@ -1,12 +1,15 @@
-import { EnvelopeDecodeError } from '../errors/envelope-decode-error.js';
-import { decodeValue, encodeValue } from './codec.js';
+import { decodeValue } from './decode-value.js';
+import { encodeValue } from './encode-value.js';
 import type { TaskEnvelope } from './envelope.js';
 import { DEFAULT_MAX_ENVELOPE_BYTES, type DecodeOptions, type EncodeOptions } from './limits.js';
 import { expectEnvelopeMap, expectInteger, expectOptionalFiniteNumber, expectString, fieldError } from './validate.js';
 
 const context = 'task envelope';
 
-/** Encodes a task envelope as plain MessagePack (bytes the caller owns). */
+/**
+ * Encodes a task envelope (bytes the caller owns). An input that cannot cross is refused with
+ * `UnsupportedValueError` naming its path from `input`; an undefined input is left out.
+ */
 export function encodeTaskEnvelope(envelope: TaskEnvelope, options: EncodeOptions = {}): Uint8Array {
   // Fields in a fixed order, so that the same envelope always gives the same bytes.
   const wire: Record<string, unknown> = {
@@ -20,7 +23,7 @@ export function encodeTaskEnvelope(envelope: TaskEnvelope, options: EncodeOption
   };
   if (envelope.deadline !== undefined) wire['deadline'] = envelope.deadline;
   if (envelope.fileNames !== undefined && envelope.fileNames.length > 0) wire['fileNames'] = envelope.fileNames;
-  return encodeValue(wire, options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, 'task envelope');
+  return encodeValue(wire, options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, 'task envelope', '');
 }
 
 /**
@@ -29,7 +32,6 @@ export function encodeTaskEnvelope(envelope: TaskEnvelope, options: EncodeOption
  */
 export function decodeTaskEnvelope(bytes: Uint8Array, options: DecodeOptions = {}): TaskEnvelope {
   const map = expectEnvelopeMap(decodeValue(bytes, options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, context), 'tsmw-task');
-  if (!('input' in map)) throw new EnvelopeDecodeError('Malformed task envelope: no "input" field');
   const deadline = expectOptionalFiniteNumber(map, 'deadline', context);
   const fileNames = map['fileNames'];
   if (fileNames !== undefined && fileNames !== null) {
@@ -44,7 +46,7 @@ export function decodeTaskEnvelope(bytes: Uint8Array, options: DecodeOptions = {
     taskName: expectString(map, 'taskName', context),
     moduleHash: expectString(map, 'moduleHash', context),
     attempt: expectInteger(map, 'attempt', context, 1),
-    input: map['input'],
+    input: map['input'], // absent: undefined (a task that takes no input)
   };
   if (deadline !== undefined) envelope['deadline'] = deadline;
   if (Array.isArray(fileNames) && fileNames.length > 0) envelope['fileNames'] = fileNames;

@@ -5,8 +5,13 @@ import { SUPPORTED_WIRE_FORMAT_VERSIONS } from './limits.js';
 /** A decoded map, checked field by field; every failure is an `EnvelopeDecodeError`. */
 export type DecodedMap = Record<string, unknown>;
 
+/** Whether a decoded value is a plain MessagePack map (not an array, a binary, or a value of an extension type). */
+export function isDecodedMap(value: unknown): value is DecodedMap {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
 export function expectEnvelopeMap(value: unknown, kind: string): DecodedMap {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
+  if (!isDecodedMap(value)) {
     throw new EnvelopeDecodeError(`Not a ${kind} envelope: the top level is not a map`);
   }
   const map = value as DecodedMap;
@@ -57,10 +62,8 @@ export function expectOptionalFiniteNumber(map: DecodedMap, key: string, context
 
 export function expectMap(map: DecodedMap, key: string, context: string): DecodedMap {
   const value = map[key];
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
-    throw fieldError(context, key, 'a map', value);
-  }
-  return value as DecodedMap;
+  if (!isDecodedMap(value)) throw fieldError(context, key, 'a map', value);
+  return value;
 }
 
 export function fieldError(context: string, key: string, expected: string, value: unknown): EnvelopeDecodeError {

@@ -6,7 +6,8 @@ import { TaskNotFoundError } from '../errors/task-not-found-error.js';
 import { TaskTimedOutError } from '../errors/task-timed-out-error.js';
 import type { TaskContext } from '../task/task-context.js';
 import type { TaskRegistry } from '../task/task-module.js';
-import { decodeValue, encodeValue } from '../wire/codec.js';
+import { decodeValue } from '../wire/decode-value.js';
+import { encodeValue } from '../wire/encode-value.js';
 import type { HostInfo, OkResultEnvelope, ResultEnvelope, TaskEnvelope, TaskTiming } from '../wire/envelope.js';
 import { serializeError } from '../wire/error-data.js';
 import { DEFAULT_MAX_ENVELOPE_BYTES, WIRE_FORMAT_VERSION } from '../wire/limits.js';
@@ -203,7 +204,7 @@ class TaskRun implements TaskContext {
   async checkpoint(state: unknown): Promise<void> {
     const checkpoints = this.options.checkpoints;
     if (checkpoints === undefined) return;
-    await checkpoints.save(this.taskId, encodeValue(state, this.options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, 'checkpoint'));
+    await checkpoints.save(this.taskId, encodeValue(state, this.options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, 'checkpoint', 'state'));
   }
 
   async restore<State>(): Promise<State | undefined> {

@@ -79,3 +79,17 @@ export const blob = defineTask('blob', (input: { bytes: number }) => {
   for (let index = 0; index < data.length; index += 4096) data[index] = index % 251;
   return data;
 });
+
+/** Takes no input (submitted with `undefined`). */
+export const takesNothing = defineTask('takesNothing', (input: unknown) => {
+  if (input !== undefined) throw new TypeError(`takesNothing got an input: ${String(input)}`);
+  return 'ran without input';
+});
+
+/** Returns nothing, after `ms` milliseconds. */
+export const returnsNothing = defineTask('returnsNothing', async (input: { ms: number }): Promise<void> => {
+  await new Promise((resolve) => setTimeout(resolve, input.ms));
+});
+
+/** Returns a value that cannot cross (a function inside a Map): the task fails with UnsupportedValueError. */
+export const returnsFunction = defineTask('returnsFunction', () => ({ handlers: new Map([['click', () => 'clicked']]) }));

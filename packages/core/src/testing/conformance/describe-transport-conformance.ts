@@ -12,6 +12,7 @@ import type { Transport } from '../../transport/transport-v1.js';
 import * as tasks from './conformance-tasks.js';
 import { conformanceTasksUrl } from './conformance-tasks-url.js';
 import { durableGroupTests, type DurableConformanceOptions } from './durable-group.js';
+import { valueShapesGroup } from './value-shapes-group.js';
 
 /** The groups of the suite; each runs only where the transport's capabilities enable it. */
 export type ConformanceGroup =
@@ -30,6 +31,7 @@ export type ConformanceGroup =
   | 'files'
   | 'stats'
   | 'schedule'
+  | 'value-shapes'
   | 'durable';
 
 export interface ConformanceOptions {
@@ -139,11 +141,6 @@ export function describeTransportConformance(
           expect(await handle.result).toEqual(value);
         });
       }
-      test('drops undefined properties as JSON does, and turns undefined items into null', none, async () => {
-        const master = await start();
-        const output = await (await master.submit(tasks.echo, { kept: 1, dropped: undefined, list: [undefined] })).result;
-        expect(output).toEqual({ kept: 1, list: [null] });
-      });
       test('submit then result (PyMW get_result(task))', none, async () => {
         const master = await start();
         const handle = await master.submit(tasks.add, { a: 2, b: 40 });
@@ -437,6 +434,8 @@ export function describeTransportConformance(
         expect(stats.tasksPerSecond).toBeGreaterThan(0);
       });
     });
+
+    group('value-shapes', () => valueShapesGroup({ test, start }));
 
     group('schedule', () => {
       test('a schedule hook picks which queued task goes next', none, async () => {
