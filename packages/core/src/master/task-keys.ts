@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
-import { encodeValue } from '../wire/codec.js';
+import { encodeValue } from '../wire/encode-value.js';
 
 /** The longest key a task may have. */
 export const MAX_TASK_KEY_LENGTH = 1024;
@@ -30,7 +30,9 @@ export function assertTaskKey(key: unknown): asserts key is string {
  */
 export function hashTaskInput(taskName: string, input: unknown, fileNames: readonly string[], maxBytes: number): string {
   return createHash('sha256')
-    .update(encodeValue([taskName, input, fileNames], maxBytes, 'task input'))
+    .update(`${taskName}\0`)
+    .update(encodeValue(input, maxBytes, 'task input', 'input'))
+    .update(`\0${JSON.stringify(fileNames)}`)
     .digest('hex');
 }
 

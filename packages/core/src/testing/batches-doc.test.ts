@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { countFileTransportWork } from '@tsmw/core/testing';
 
 // docs/batches.md's "Try it", run as written: stopped half-way with SIGINT (Ctrl-C), then again.
 const doc = readFileSync(fileURLToPath(new URL('../../../../docs/batches.md', import.meta.url)), 'utf8');
@@ -40,8 +41,8 @@ describe('docs/batches.md', () => {
     const recovered = Number(/recovered from an earlier run: (\d+)/.exec(second.stdout)?.[1]);
     expect(recovered).toBeGreaterThan(0);
     expect(second.stdout).toContain('sum of squares: 20540');
-    const work = readFileSync(join(folder, 'batches', 'squares-1', 'work.log'), 'utf8').trim().split('\n');
-    expect(work).toHaveLength(40);
-    expect(new Set(work.map((line) => line.split(' ')[0])).size).toBe(40);
+    const work = await countFileTransportWork({ directory: join(folder, 'batches'), batch: 'squares-1' });
+    expect(work.size).toBe(40);
+    expect([...work.values()].every((times) => times === 1)).toBe(true);
   }, 120_000);
 });

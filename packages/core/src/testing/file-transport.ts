@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EnvelopeTooLargeError } from '../errors/envelope-too-large-error.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
@@ -10,7 +10,8 @@ import { indexTaskModule, type TaskRegistry } from '../task/task-module.js';
 import type { TransportCapabilitiesV1 } from '../transport/capabilities.js';
 import { createEventQueue, type EventQueue } from '../transport/event-queue.js';
 import type { RecoveredTaskV1, SubmittedTaskV1, TransportEventV1, TransportStartOptionsV1, TransportV1 } from '../transport/transport-v1.js';
-import { decodeValue, encodeValue } from '../wire/codec.js';
+import { decodeValue } from '../wire/decode-value.js';
+import { encodeValue } from '../wire/encode-value.js';
 import { DEFAULT_MAX_ENVELOPE_BYTES } from '../wire/limits.js';
 import { executeTaskEnvelope } from '../worker/execute-task-envelope.js';
 
@@ -28,6 +29,9 @@ export interface FileTransportOptions {
    */
   readonly sync?: boolean;
 }
+
+/** The cap on a stored task (its envelope, files and record): what Node can read into one buffer. */
+const STORED_TASK_MAX_BYTES = 2 ** 31 - 1;
 
 /** One task as the batch directory keeps it (`tasks/<file>.task`, plain MessagePack). */
 interface StoredTask {
@@ -56,7 +60,8 @@ interface KnownTask {
  * a master killed at any moment loses nothing and a master started again with the same batch
  * finds everything. Tasks run in this process (core's executor, `concurrency` at a time) or, with
  * `concurrency: 0`, wait for `runFileTransportTasks` — a worker that runs while no master does.
- * Every creation of work is appended to `work.log`, so tests can count duplicates.
+ * Every creation of work is a file of its own (`tasks/<task>.<attempt>.<random>.task`, one
+ * atomic rename), so tests can count duplicates from the directory alone.
  *
  * It is the yardstick of the durable conformance group; real durable transports (BOINC) keep
  * the same promises with their own stores.
@@ -133,8 +138,6 @@ export function createFileTransport(options: FileTransportOptions): TransportV1 
     };
   }
 
-  const logWork = (task: StoredTask): Promise<void> => appendFile(join(batchDirectory, 'work.log'), `${JSON.stringify(task.taskId)} ${task.attempt}\n`);
-
   return {
     specificationVersion: 'v1',
     transportId: 'tsmw.file',
@@ -205,11 +208,11 @@ export function createFileTransport(options: FileTransportOptions): TransportV1 
           ...(submitted.deadline === undefined ? {} : { deadline: submitted.deadline }),
         };
         const fileId = fileIdOf(task.taskId);
-        // The task first, then the record of new work: a crash between them counts no work that was not done.
         await rm(join(batchDirectory, 'results', `${fileId}.result`), { force: true });
         await rm(join(batchDirectory, 'cancelled', fileId), { force: true });
-        await writeAtomic(sync, batchDirectory, join('tasks', `${fileId}.task`), encodeValue(task, Number.POSITIVE_INFINITY));
-        await logWork(task);
+        // One rename creates the work and records it: a file per creation, never overwritten.
+        const name = `${fileId}.${task.attempt}.${randomBytes(4).toString('hex')}.task`;
+        await writeAtomic(sync, batchDirectory, join('tasks', name), encodeValue(task, STORED_TASK_MAX_BYTES, 'stored task'));
         known.set(task.taskId, { task, result: undefined, acknowledged: false, cancelled: false });
         runner.add(task.taskId);
       }
@@ -266,35 +269,43 @@ export async function runFileTransportTasks(options: { readonly directory: strin
   return ran;
 }
 
-/** How many times work was created for each task id of a batch (from its `work.log`). */
+/** How many times work was created for each task id of a batch (each creation is a task file of its own). */
 export async function countFileTransportWork(options: { readonly directory: string; readonly batch: string }): Promise<Map<string, number>> {
   assertBatchName(options.batch);
   const counts = new Map<string, number>();
-  let text: string;
+  const tasksDirectory = join(options.directory, options.batch, 'tasks');
+  let names: string[];
   try {
-    text = await readFile(join(options.directory, options.batch, 'work.log'), 'utf8');
+    names = await readdir(tasksDirectory);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return counts;
     throw error;
   }
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const taskId = JSON.parse(line.slice(0, line.lastIndexOf(' '))) as string;
-    counts.set(taskId, (counts.get(taskId) ?? 0) + 1);
+  for (const name of names) {
+    if (!name.endsWith('.task')) continue;
+    const task = decodeValue(await readFile(join(tasksDirectory, name)), STORED_TASK_MAX_BYTES, 'stored task') as StoredTask;
+    counts.set(task.taskId, (counts.get(task.taskId) ?? 0) + 1);
   }
   return counts;
 }
 
 async function loadBatch(batchDirectory: string): Promise<KnownTask[]> {
-  const names = new Set(await readdir(join(batchDirectory, 'tasks')));
+  const names = await readdir(join(batchDirectory, 'tasks'));
   const results = new Set(await readdir(join(batchDirectory, 'results')));
   const acknowledged = new Set(await readdir(join(batchDirectory, 'acknowledged')));
   const cancelled = new Set(await readdir(join(batchDirectory, 'cancelled')));
-  const entries: KnownTask[] = [];
+  // The newest attempt of each task (`<task>.<attempt>.<random>.task`).
+  const newest = new Map<string, { name: string; attempt: number }>();
   for (const name of names) {
-    if (!name.endsWith('.task')) continue;
-    const fileId = name.slice(0, -'.task'.length);
-    const task = decodeValue(await readFile(join(batchDirectory, 'tasks', name)), Number.POSITIVE_INFINITY, 'stored task') as StoredTask;
+    const match = /^([0-9a-f]{40})\.(\d+)\.[0-9a-f]+\.task$/.exec(name);
+    if (match === null) continue;
+    const attempt = Number(match[2]);
+    const known = newest.get(match[1]!);
+    if (known === undefined || attempt > known.attempt) newest.set(match[1]!, { name, attempt });
+  }
+  const entries: KnownTask[] = [];
+  for (const [fileId, { name }] of newest) {
+    const task = decodeValue(await readFile(join(batchDirectory, 'tasks', name)), STORED_TASK_MAX_BYTES, 'stored task') as StoredTask;
     const result = results.has(`${fileId}.result`) ? new Uint8Array(await readFile(join(batchDirectory, 'results', `${fileId}.result`))) : undefined;
     entries.push({ task, result, acknowledged: acknowledged.has(fileId), cancelled: cancelled.has(fileId) });
   }

@@ -46,9 +46,10 @@ process.exit(0);
 `,
       );
       const run = spawnSync(process.execPath, [script], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8', timeout: 60_000 });
-      expect(run.stderr).toBe('');
-      expect(run.stdout).toContain('timed out: TaskTimedOutError');
-      expect(run.stdout).toContain('MASTER STILL PRINTS');
+      const seen = `exit ${run.status} ${run.signal ?? ''}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
+      expect(run.stderr, seen).toBe('');
+      expect(run.stdout, seen).toContain('timed out: TaskTimedOutError');
+      expect(run.stdout, seen).toContain('MASTER STILL PRINTS');
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
