@@ -95,7 +95,9 @@ export async function createMaster(options: MasterOptions): Promise<Master> {
   }
   const transport = options.transport;
   const maxEnvelopeBytes = Math.min(options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, transport.capabilities.maxEnvelopeBytes);
-  if (!(maxEnvelopeBytes > 0)) throw new InvalidArgumentError(`maxEnvelopeBytes must be a positive number of bytes, not ${options.maxEnvelopeBytes}`);
+  if (!(maxEnvelopeBytes > 0) || !Number.isFinite(maxEnvelopeBytes)) {
+    throw new InvalidArgumentError(`maxEnvelopeBytes must be a positive, finite number of bytes, not ${options.maxEnvelopeBytes ?? transport.capabilities.maxEnvelopeBytes}`);
+  }
   let started;
   try {
     started = await transport.doStart({

@@ -54,7 +54,13 @@ export async function* mapStream(
           break;
         }
         host.assertOpen();
-        const record = host.createMapRecord(task.name, step.value, options, keyOf?.(step.value, submitted));
+        let record: TaskRecord;
+        try {
+          record = host.createMapRecord(task.name, step.value, options, keyOf?.(step.value, submitted));
+        } catch (error) {
+          if (error instanceof Error) error.message = `${error.message} (input ${submitted} of the map)`;
+          throw error;
+        }
         window.set(submitted++, record);
         record.whenSettled(onSettle);
       }
