@@ -12,7 +12,9 @@ export default defineConfig({
   format: ['esm'],
   target: 'node20',
   platform: 'node',
+  // Declarations are built from the entries alone, outside the composite project (tsc -b type-checks it).
   dts: {
+    compilerOptions: { composite: false },
     entry: {
       'monte-pi/tasks': 'src/monte-pi/tasks.ts',
       'transport-plugin/create-single-thread-transport': 'src/transport-plugin/create-single-thread-transport.ts',

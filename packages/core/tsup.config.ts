@@ -11,7 +11,8 @@ export default defineConfig({
   format: ['esm'],
   target: 'node20',
   platform: 'node',
-  dts: true,
+  // Declarations are built from the entries alone, outside the composite project (tsc -b type-checks it).
+  dts: { compilerOptions: { composite: false } },
   sourcemap: true,
   clean: true,
   splitting: true,
