@@ -5,6 +5,11 @@ export default defineConfig({
     cli: 'src/cli.ts',
     // Task modules are separate files: workers load them by URL.
     'monte-pi/tasks': 'src/monte-pi/tasks.ts',
+    'prime-finder/tasks': 'src/prime-finder/tasks.ts',
+    'mandelbrot/tasks': 'src/mandelbrot/tasks.ts',
+    'word-count/tasks': 'src/word-count/tasks.ts',
+    'checkpoint-demo/tasks': 'src/checkpoint-demo/tasks.ts',
+    'null-test/tasks': 'src/null-test/tasks.ts',
     // The third-party transport example: its worker is loaded by URL, like a task module.
     'transport-plugin/create-single-thread-transport': 'src/transport-plugin/create-single-thread-transport.ts',
     'transport-plugin/single-thread-worker': 'src/transport-plugin/single-thread-worker.ts',
@@ -22,6 +27,7 @@ export default defineConfig({
   },
   sourcemap: true,
   clean: true,
-  // Each entry self-contained, so that `new URL('./monte-pi/tasks.js', import.meta.url)` holds.
+  // Each entry self-contained, so that `new URL('./monte-pi/tasks.js', import.meta.url)` in the
+  // bundled cli.js names the file the workers load.
   splitting: false,
 });
