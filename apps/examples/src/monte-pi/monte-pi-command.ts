@@ -8,7 +8,7 @@ import { runMontePi } from './run-monte-pi.js';
 export const montePiExamples: readonly CommandExample[] = [
   { command: 'monte-pi', description: '320 million darts in 32 tasks, all cores', long: true },
   { command: 'monte-pi -n 2 -d 4e7', description: '40 million darts, 2 threads' },
-  { command: 'monte-pi -t 8 --seed 1 --json', description: 'Repeatable, as JSON' },
+  { command: 'monte-pi -t 8 -d 1e7 --seed 1 --json', description: 'Repeatable: the same seed, the same darts' },
 ];
 
 interface MontePiArguments extends TransportArguments {
