@@ -9,9 +9,6 @@ import { primeFinderCommand } from './prime-finder/prime-finder-command.js';
 import { UsageError } from './shared/usage-error.js';
 import { wordCountCommand } from './word-count/word-count-command.js';
 
-// Stacks of tasks that fail point into the TypeScript sources, not into dist/ (the worker
-// threads share this setting; worker processes inherit it through NODE_OPTIONS).
-process.setSourceMapsEnabled(true);
 
 try {
   await yargs(hideBin(process.argv))

@@ -11,7 +11,7 @@ export interface WordCountOptions extends TransportSettings {
   readonly directory: string;
   /** Count the files of subdirectories too. */
   readonly recursive: boolean;
-  /** How many reduce tasks add up the per-file counts before the last one (PyMW's num_parts_reduce). */
+  /** How many reduce tasks add up the per-file counts before the last one (PyMW's red_worker). */
   readonly reducers: number;
   /** How many of the most frequent words the report lists; 0 for all. */
   readonly top: number;

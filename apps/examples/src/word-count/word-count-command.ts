@@ -27,7 +27,7 @@ export const wordCountCommand: CommandModule<object, WordCountArguments> = {
       yargs
         .positional('directory', { type: 'string', demandOption: true, describe: 'Directory of text files, one task per file' })
         .option('recursive', { group: exampleGroup, alias: 'R', type: 'boolean', default: false, describe: 'Count the files of subdirectories too' })
-        .option('reducers', { group: exampleGroup, type: 'number', default: 2, describe: 'Reduce tasks that add up the counts (PyMW num_parts_reduce)' })
+        .option('reducers', { group: exampleGroup, type: 'number', default: 2, describe: 'Reduce tasks that add up the counts (PyMW red_worker)' })
         .option('top', { group: exampleGroup, type: 'number', default: 10, describe: 'Most frequent words to list; 0 lists all' }),
     ).epilogue(formatExamples(wordCountExamples)),
   handler: async (argv) => {
