@@ -5,12 +5,14 @@
 //      into a cache directory, once, and runs every published package's tests on each.
 //   2. Packs every published package (npm pack), checks each tarball, installs the tarballs into
 //      a fresh project outside the workspace, and runs the README's "In code" and TypeScript
-//      examples, exactly as the README writes them, on this machine's Node and on each other one.
+//      examples, exactly as the README writes them, on this machine's Node and on each other one;
+//      then does the same with the project template (apps/examples/template).
 // Ends with one line "N passed, N failed"; exits 1 if anything failed.
 // Options: --skip-package-tests (only the tarball checks), --node 22.23.3 (only that extra Node).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,13 +30,32 @@ let passed = 0;
 let failed = 0;
 const failures = [];
 
+/** The lines of the run in progress, when runs overlap: each run's lines are printed together. */
+const runLog = new AsyncLocalStorage();
+
+function report(line) {
+  const log = runLog.getStore();
+  if (log === undefined) process.stdout.write(line);
+  else log.push(line);
+}
+
+/** Runs `work` with its report lines held back, then prints them together. */
+async function reportTogether(work) {
+  const log = [];
+  try {
+    await runLog.run(log, work);
+  } finally {
+    process.stdout.write(log.join(''));
+  }
+}
+
 function check(name, ok, detail = '') {
   if (ok) passed += 1;
   else {
     failed += 1;
     failures.push(`${name}${detail ? `\n${detail}` : ''}`);
   }
-  process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${name}\n`);
+  report(`${ok ? 'ok  ' : 'FAIL'} ${name}\n`);
   return ok;
 }
 
@@ -90,32 +111,43 @@ function publishedPackages() {
 async function runPackageTests(version, nodeBin) {
   for (const { directory, manifest } of publishedPackages()) {
     if (manifest.scripts?.test === undefined) continue;
-    const report = join(directory, '.vitest', 'report.json');
-    await rm(report, { force: true });
+    // The package's own vitest run, with a report of its own: Nodes run side by side.
+    const reportFile = join(directory, '.vitest', `report-node${version}.json`);
+    await rm(reportFile, { force: true });
     const started = performance.now();
-    const result = await run('npm', ['run', 'test', '--silent'], { cwd: directory, env: { ...withNode(nodeBin), CI: process.env.CI ?? '' } });
+    const result = await run(join(root, 'node_modules', '.bin', 'vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`], {
+      cwd: directory,
+      env: { ...withNode(nodeBin), CI: process.env.CI ?? '' },
+    });
     const seconds = ((performance.now() - started) / 1000).toFixed(0);
-    if (!existsSync(report)) {
+    if (!existsSync(reportFile)) {
       check(`${manifest.name} tests on Node ${version} (${seconds} s)`, false, describe(result));
       continue;
     }
-    const data = JSON.parse(readFileSync(report, 'utf8'));
+    const data = JSON.parse(readFileSync(reportFile, 'utf8'));
     passed += data.numPassedTests ?? 0;
     failed += data.numFailedTests ?? 0;
     const ok = result.code === 0 && (data.numFailedTests ?? 0) === 0;
-    process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${manifest.name} on Node ${version}: ${data.numPassedTests} passed, ${data.numFailedTests} failed (${seconds} s)\n`);
+    report(`${ok ? 'ok  ' : 'FAIL'} ${manifest.name} on Node ${version}: ${data.numPassedTests} passed, ${data.numFailedTests} failed (${seconds} s)\n`);
     if (!ok) failures.push(`${manifest.name} on Node ${version}\n${describe(result)}`);
   }
 }
 
 // ---- 2. the README's examples from packed tarballs -----------------------------------------
 
-/** The README's code blocks marked `<!-- readme-test: scenario/name -->`, by "scenario/name". */
-function readmeBlocks() {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+/** The code blocks of a README marked `<!-- readme-test: scenario/name -->`, by "scenario/name". */
+function markedBlocks(file) {
+  const text = readFileSync(file, 'utf8');
   const blocks = new Map();
-  for (const match of readme.matchAll(/<!-- readme-test: ([\w.-]+\/[\w.-]+) -->\n```[\w]*\n([\s\S]*?)```/g)) blocks.set(match[1], match[2]);
-  return { readme, blocks };
+  for (const match of text.matchAll(/<!-- readme-test: ([\w.-]+\/[\w.-]+) -->\n```[\w]*\n([\s\S]*?)```/g)) blocks.set(match[1], match[2]);
+  return blocks;
+}
+
+/** The repository README's marked blocks, and those of the packages' READMEs. */
+function readmeBlocks() {
+  const blocks = markedBlocks(join(root, 'README.md'));
+  for (const { directory } of publishedPackages()) for (const [name, block] of markedBlocks(join(directory, 'README.md'))) blocks.set(name, block);
+  return { readme: readFileSync(join(root, 'README.md'), 'utf8'), blocks };
 }
 
 async function packTarballs(destination) {
@@ -151,6 +183,13 @@ async function runReadmeExamples(version, nodeBin, tarballs, blocks, readme) {
     const expected = blocks.get('in-code/output');
     const inCode = await shell(blocks.get('in-code/run'), { cwd: project, nodeBin });
     check(`Node ${version}: "In code" prints what the README says`, inCode.code === 0 && inCode.stdout === expected, describe(inCode));
+    // The packages' READMEs: their usage samples, in the same project.
+    for (const scenario of ['core', 'local']) {
+      for (const name of ['tasks.js', 'master.js']) await writeFile(join(project, name), blocks.get(`${scenario}/${name}`));
+      const sample = await shell('node master.js', { cwd: project, nodeBin });
+      const printed = scenario === 'core' ? sample.stdout === '49\n[ 1, 4, 9 ]\ncompleted 64\n' : /^pi is about 3\.1\d*\n$/.test(sample.stdout);
+      check(`Node ${version}: the ${scenario === 'core' ? '@tsmw/core' : '@tsmw/transport-local'} README's usage runs and prints what it says`, sample.code === 0 && printed, describe(sample));
+    }
     const native = await shell(`node --input-type=module -e "import { isNativeAccelerationEnabled } from 'msgpackr'; console.log(isNativeAccelerationEnabled)"`, { cwd: project, nodeBin });
     check(`Node ${version}: msgpackr's native decoder loads without msgpackr-extract's install script`, native.stdout.trim() === 'true', describe(native));
 
@@ -202,6 +241,45 @@ async function runReadmeExamples(version, nodeBin, tarballs, blocks, readme) {
   }
 }
 
+/** Whether a caret range such as ^0.1.0 or ^1.2.3 admits a version (what npm would install). */
+function caretAdmits(range, version) {
+  const match = /^\^(\d+)\.(\d+)\.(\d+)$/.exec(range);
+  if (match === null) return false;
+  const [major, minor, patch] = match.slice(1).map(Number);
+  const [vMajor, vMinor, vPatch] = version.split('.').map(Number);
+  if (vMajor !== major) return false;
+  if (major === 0 && vMinor !== minor) return false;
+  return vMinor > minor || (vMinor === minor && vPatch >= patch);
+}
+
+/** The template, copied out as its README says, on one Node: install, build, start (and dev on 22+). */
+async function runTemplate(version, nodeBin, tarballs) {
+  const source = join(root, 'apps', 'examples', 'template');
+  const manifest = JSON.parse(await readFile(join(source, 'package.json'), 'utf8'));
+  for (const [name, range] of Object.entries(manifest.dependencies)) {
+    const current = publishedPackages().find((entry) => entry.manifest.name === name)?.manifest.version;
+    check(`template depends on ${name}@${range}, which admits the current ${current}`, current !== undefined && caretAdmits(range, current));
+  }
+  const project = await mkdtemp(join(tmpdir(), `tsmw-template-node${version.split('.')[0]}-`));
+  try {
+    await cp(source, project, { recursive: true });
+    // The registry names, from the tarballs until the first release (as the template's README says).
+    const installed = await shell(`npm install --no-audit --no-fund ${[tarballs.get('@tsmw/core'), tarballs.get('@tsmw/transport-local')].join(' ')} && npm install --no-audit --no-fund`, { cwd: project, nodeBin });
+    if (!check(`Node ${version}: the template installs in a folder of its own`, installed.code === 0, describe(installed))) return;
+    check(`Node ${version}: the template's install prints no warning`, !/npm warn/i.test(installed.stderr), installed.stderr);
+    const pattern = /^pi is about 3\.1\d{3} \((\d+) darts in (\d+) tasks, error /;
+    const started = await shell('npm run build --silent && npm start --silent -- --darts 4000000 --tasks 8 --workers 2', { cwd: project, nodeBin });
+    const match = pattern.exec(started.stdout);
+    check(`Node ${version}: the template builds and prints its estimate of pi`, started.code === 0 && match !== null && match[1] === '4000000' && match[2] === '8', describe(started));
+    if (Number(version.split('.')[0]) >= 22) {
+      const dev = await shell('npm run dev --silent -- --darts 1000000 --tasks 4', { cwd: project, nodeBin });
+      check(`Node ${version}: the template runs with tsx (npm run dev)`, dev.code === 0 && pattern.test(dev.stdout), describe(dev));
+    }
+  } finally {
+    await rm(project, { recursive: true, force: true });
+  }
+}
+
 // ---- main ------------------------------------------------------------------------------------
 
 const started = performance.now();
@@ -212,21 +290,28 @@ for (const version of versions) nodeBins.set(version, await installNode(version)
 const build = await run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
 if (!check('build every package', build.code === 0, describe(build))) process.exit(1);
 
-if (!skipPackageTests) for (const version of versions) await runPackageTests(version, nodeBins.get(version));
+// The other Nodes' package tests side by side (much of their time is spent waiting for workers
+// and processes to start), then the README's examples on every Node side by side.
+if (!skipPackageTests) await Promise.all(versions.map((version) => reportTogether(() => runPackageTests(version, nodeBins.get(version)))));
 
 const workspace = await mkdtemp(join(tmpdir(), 'tsmw-tarballs-'));
 try {
   const tarballs = await packTarballs(workspace);
   const { readme, blocks } = readmeBlocks();
-  for (const name of ['in-code/setup', 'in-code/tasks.js', 'in-code/master.js', 'in-code/run', 'in-code/output', 'typescript/setup', 'typescript/tsconfig.json', 'typescript/tasks.ts', 'typescript/master.ts', 'typescript/run']) {
+  for (const name of ['core/tasks.js', 'core/master.js', 'local/tasks.js', 'local/master.js', 'in-code/setup', 'in-code/tasks.js', 'in-code/master.js', 'in-code/run', 'in-code/output', 'typescript/setup', 'typescript/tsconfig.json', 'typescript/tasks.ts', 'typescript/master.ts', 'typescript/run']) {
     if (!blocks.has(name)) throw new Error(`README.md has no block marked <!-- readme-test: ${name} -->`);
   }
   const all = [[process.versions.node, process.execPath], ...versions.map((version) => [version, nodeBins.get(version)])];
-  for (const [version, nodeBin] of all) {
-    const begun = performance.now();
-    await runReadmeExamples(version, nodeBin, tarballs, blocks, readme);
-    process.stdout.write(`     (README examples on Node ${version}: ${((performance.now() - begun) / 1000).toFixed(0)} s)\n`);
-  }
+  await Promise.all(
+    all.map(([version, nodeBin]) =>
+      reportTogether(async () => {
+        const begun = performance.now();
+        await runReadmeExamples(version, nodeBin, tarballs, blocks, readme);
+        await runTemplate(version, nodeBin, tarballs);
+        report(`     (README examples and template on Node ${version}: ${((performance.now() - begun) / 1000).toFixed(0)} s)\n`);
+      }),
+    ),
+  );
 } finally {
   await rm(workspace, { recursive: true, force: true });
 }

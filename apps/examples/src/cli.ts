@@ -9,7 +9,6 @@ import { primeFinderCommand } from './prime-finder/prime-finder-command.js';
 import { UsageError } from './shared/usage-error.js';
 import { wordCountCommand } from './word-count/word-count-command.js';
 
-
 try {
   await yargs(hideBin(process.argv))
     .scriptName('npm run example --')
