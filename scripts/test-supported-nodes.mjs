@@ -267,7 +267,7 @@ async function runTemplate(version, nodeBin, tarballs) {
     const installed = await shell(`npm install --no-audit --no-fund ${[tarballs.get('@tsmw/core'), tarballs.get('@tsmw/transport-local')].join(' ')} && npm install --no-audit --no-fund`, { cwd: project, nodeBin });
     if (!check(`Node ${version}: the template installs in a folder of its own`, installed.code === 0, describe(installed))) return;
     check(`Node ${version}: the template's install prints no warning`, !/npm warn/i.test(installed.stderr), installed.stderr);
-    const pattern = /^pi is about 3\.1\d{3} \((\d+) darts in (\d+) tasks, error /;
+    const pattern = /^pi is about 3\.1\d{4} \((\d+) darts in (\d+) tasks, error /;
     const started = await shell('npm run build --silent && npm start --silent -- --darts 4000000 --tasks 8 --workers 2', { cwd: project, nodeBin });
     const match = pattern.exec(started.stdout);
     check(`Node ${version}: the template builds and prints its estimate of pi`, started.code === 0 && match !== null && match[1] === '4000000' && match[2] === '8', describe(started));
