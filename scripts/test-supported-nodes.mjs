@@ -283,38 +283,56 @@ async function runTemplate(version, nodeBin, tarballs) {
 // ---- main ------------------------------------------------------------------------------------
 
 const started = performance.now();
+const phase = (name, since) => process.stdout.write(`     (${name}: ${((performance.now() - since) / 1000).toFixed(0)} s)\n`);
 const versions = onlyNode === undefined ? otherNodes : [onlyNode];
 const nodeBins = new Map();
-for (const version of versions) nodeBins.set(version, await installNode(version));
+for (const [version, bin] of await Promise.all(versions.map(async (version) => [version, await installNode(version)]))) nodeBins.set(version, bin);
+phase('Nodes from the registry', started);
+const building = performance.now();
 
 const build = await run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
 if (!check('build every package', build.code === 0, describe(build))) process.exit(1);
+phase('build', building);
 
-// The other Nodes' package tests side by side (much of their time is spent waiting for workers
-// and processes to start), then the README's examples on every Node side by side.
-if (!skipPackageTests) await Promise.all(versions.map((version) => reportTogether(() => runPackageTests(version, nodeBins.get(version)))));
+// The other Nodes' package tests (CPU-bound) and the tarball checks (mostly npm installing)
+// side by side; each run's lines are printed together when it ends.
+const packageTests = skipPackageTests
+  ? Promise.resolve()
+  : Promise.all(
+      versions.map((version) =>
+        reportTogether(async () => {
+          const begun = performance.now();
+          await runPackageTests(version, nodeBins.get(version));
+          report(`     (package tests on Node ${version}: ${((performance.now() - begun) / 1000).toFixed(0)} s)\n`);
+        }),
+      ),
+    );
 
-const workspace = await mkdtemp(join(tmpdir(), 'tsmw-tarballs-'));
-try {
-  const tarballs = await packTarballs(workspace);
-  const { readme, blocks } = readmeBlocks();
-  for (const name of ['core/tasks.js', 'core/master.js', 'local/tasks.js', 'local/master.js', 'in-code/setup', 'in-code/tasks.js', 'in-code/master.js', 'in-code/run', 'in-code/output', 'typescript/setup', 'typescript/tsconfig.json', 'typescript/tasks.ts', 'typescript/master.ts', 'typescript/run']) {
-    if (!blocks.has(name)) throw new Error(`README.md has no block marked <!-- readme-test: ${name} -->`);
+const tarballChecks = (async () => {
+  const workspace = await mkdtemp(join(tmpdir(), 'tsmw-tarballs-'));
+  try {
+    const tarballs = await packTarballs(workspace);
+    const { readme, blocks } = readmeBlocks();
+    for (const name of ['core/tasks.js', 'core/master.js', 'local/tasks.js', 'local/master.js', 'in-code/setup', 'in-code/tasks.js', 'in-code/master.js', 'in-code/run', 'in-code/output', 'typescript/setup', 'typescript/tsconfig.json', 'typescript/tasks.ts', 'typescript/master.ts', 'typescript/run']) {
+      if (!blocks.has(name)) throw new Error(`README.md has no block marked <!-- readme-test: ${name} -->`);
+    }
+    const all = [[process.versions.node, process.execPath], ...versions.map((version) => [version, nodeBins.get(version)])];
+    await Promise.all(
+      all.map(([version, nodeBin]) =>
+        reportTogether(async () => {
+          const begun = performance.now();
+          await runReadmeExamples(version, nodeBin, tarballs, blocks, readme);
+          await runTemplate(version, nodeBin, tarballs);
+          report(`     (README examples and template on Node ${version}: ${((performance.now() - begun) / 1000).toFixed(0)} s)\n`);
+        }),
+      ),
+    );
+  } finally {
+    await rm(workspace, { recursive: true, force: true });
   }
-  const all = [[process.versions.node, process.execPath], ...versions.map((version) => [version, nodeBins.get(version)])];
-  await Promise.all(
-    all.map(([version, nodeBin]) =>
-      reportTogether(async () => {
-        const begun = performance.now();
-        await runReadmeExamples(version, nodeBin, tarballs, blocks, readme);
-        await runTemplate(version, nodeBin, tarballs);
-        report(`     (README examples and template on Node ${version}: ${((performance.now() - begun) / 1000).toFixed(0)} s)\n`);
-      }),
-    ),
-  );
-} finally {
-  await rm(workspace, { recursive: true, force: true });
-}
+})();
+
+await Promise.all([packageTests, tarballChecks]);
 
 for (const failure of failures) process.stderr.write(`\n--- failed: ${failure}\n`);
 process.stdout.write(`test:supported took ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
