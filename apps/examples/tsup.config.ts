@@ -5,6 +5,11 @@ export default defineConfig({
     cli: 'src/cli.ts',
     // Task modules are separate files: workers load them by URL.
     'monte-pi/tasks': 'src/monte-pi/tasks.ts',
+    'prime-finder/tasks': 'src/prime-finder/tasks.ts',
+    'mandelbrot/tasks': 'src/mandelbrot/tasks.ts',
+    'word-count/tasks': 'src/word-count/tasks.ts',
+    'checkpoint-demo/tasks': 'src/checkpoint-demo/tasks.ts',
+    'null-test/tasks': 'src/null-test/tasks.ts',
     // The third-party transport example: its worker is loaded by URL, like a task module.
     'transport-plugin/create-single-thread-transport': 'src/transport-plugin/create-single-thread-transport.ts',
     'transport-plugin/single-thread-worker': 'src/transport-plugin/single-thread-worker.ts',
@@ -14,7 +19,9 @@ export default defineConfig({
   platform: 'node',
   // Class and function names survive bundling: errors print as TaskFailedError, not _TaskFailedError.
   keepNames: true,
+  // Declarations are built from the entries alone, outside the composite project (tsc -b type-checks it).
   dts: {
+    compilerOptions: { composite: false },
     entry: {
       'monte-pi/tasks': 'src/monte-pi/tasks.ts',
       'transport-plugin/create-single-thread-transport': 'src/transport-plugin/create-single-thread-transport.ts',

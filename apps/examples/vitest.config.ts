@@ -6,7 +6,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // The examples run as users run them, in child processes, several at once on a machine that
+    // may be loaded: the timeout only guards against a hang.
+    testTimeout: 240_000,
+    hookTimeout: 240_000,
   },
 });

@@ -7,7 +7,8 @@ export default defineConfig({
   platform: 'node',
   // Class and function names survive bundling: errors print as TaskFailedError, not _TaskFailedError.
   keepNames: true,
-  dts: true,
+  // Declarations are built from the entries alone, outside the composite project (tsc -b type-checks it).
+  dts: { compilerOptions: { composite: false } },
   sourcemap: true,
   clean: true,
 });

@@ -1,49 +1,42 @@
 import type { CommandModule } from 'yargs';
+import { exampleGroup, formatExamples, type CommandExample } from '../shared/format-examples.js';
+import { transportSettingsFrom, withTransportOptions, type TransportArguments } from '../shared/transport-options.js';
+import { describeWorkers } from '../shared/describe-workers.js';
 import { runMontePi } from './run-monte-pi.js';
 
-interface MontePiArguments {
-  transport: 'local' | 'boinc';
-  workers: number | undefined;
-  'project-home': string | undefined;
+/** What `--help` shows; the CLI's test runs each one as printed. */
+export const montePiExamples: readonly CommandExample[] = [
+  { command: 'monte-pi', description: '320 million darts in 32 tasks, all cores', long: true },
+  { command: 'monte-pi -n 2 -d 4e7', description: '40 million darts, 2 threads' },
+  { command: 'monte-pi -t 8 -d 1e7 --seed 1 --json', description: 'Repeatable: the same seed, the same darts' },
+];
+
+interface MontePiArguments extends TransportArguments {
   tasks: number;
   darts: number;
   seed: number | undefined;
-  json: boolean;
 }
 
 export const montePiCommand: CommandModule<object, MontePiArguments> = {
   command: 'monte-pi',
-  describe: 'Estimate pi by throwing random darts in parallel tasks (PyMW monte_pi.py)',
+  describe: 'Estimate pi with random darts (PyMW monte_pi.py)',
   builder: (yargs) =>
-    yargs
-      .option('transport', { alias: 'i', choices: ['local', 'boinc'] as const, default: 'local' as const, describe: 'Where tasks run (PyMW -i)' })
-      .option('workers', { alias: 'n', type: 'number', describe: 'Worker threads for the local transport (default: this machine\'s cores)' })
-      .option('project-home', { alias: 'p', type: 'string', describe: 'BOINC project directory (reserved for --transport boinc)' })
-      .option('tasks', { type: 'number', default: 32, describe: 'How many tasks to split the darts into' })
-      .option('darts', { type: 'number', default: 320_000_000, describe: 'How many darts to throw in all' })
-      .option('seed', { type: 'number', describe: 'Seed of the random numbers (default: random), to repeat a run exactly' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object instead of text' })
-      .example('$0 monte-pi', 'Throw 320 million darts on all cores')
-      .example('$0 monte-pi -n 1 --tasks 8 --darts 80000000 --json', 'One worker, JSON output'),
+    withTransportOptions(
+      yargs
+        .option('tasks', { group: exampleGroup, alias: 't', type: 'number', default: 32, describe: 'Tasks to split the darts into' })
+        .option('darts', { group: exampleGroup, alias: 'd', type: 'number', default: 320_000_000, describe: 'Darts to throw in all' })
+        .option('seed', { group: exampleGroup, type: 'number', describe: 'Seed of the random numbers, to repeat a run exactly [default: random]' }),
+    ).epilogue(formatExamples(montePiExamples)),
   handler: async (argv) => {
-    const report = await runMontePi({
-      transport: argv.transport,
-      tasks: argv.tasks,
-      darts: argv.darts,
-      json: argv.json,
-      progress: !argv.json,
-      ...(argv.workers === undefined ? {} : { workers: argv.workers }),
-      ...(argv['project-home'] === undefined ? {} : { projectHome: argv['project-home'] }),
-      ...(argv.seed === undefined ? {} : { seed: argv.seed }),
-    });
+    const report = await runMontePi({ ...transportSettingsFrom(argv), tasks: argv.tasks, darts: argv.darts, progress: !argv.json, ...(argv.seed === undefined ? {} : { seed: argv.seed }) });
     if (argv.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
       return;
     }
     const number = new Intl.NumberFormat('en-US');
     process.stdout.write(
-      `pi ≈ ${report.estimate.toFixed(7)}  (error ${report.error.toExponential(2)})\n` +
-        `${number.format(report.darts)} darts in ${report.tasks} tasks on ${report.workers} ${report.transport} workers: ` +
+      `pi ≈ ${report.estimate.toFixed(7)}  (error ${report.error.toExponential(2)}, seed ${report.seed})\n` +
+        `${number.format(report.darts)} darts in ${report.tasks} tasks on ${describeWorkers(report)}: ` +
         `${report.seconds.toFixed(2)} s, ${number.format(Math.round(report.dartsPerSecond))} darts/s, ${report.tasksPerSecond.toFixed(1)} tasks/s\n`,
     );
   },
