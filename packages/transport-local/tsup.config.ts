@@ -13,7 +13,6 @@ export default defineConfig({
   platform: 'node',
   // Class and function names survive bundling: errors print as TaskFailedError, not _TaskFailedError.
   keepNames: true,
-  dts: { entry: { index: 'src/index.ts' } },
   // Declarations are built from the entries alone, outside the composite project (tsc -b type-checks it).
   dts: { entry: { index: 'src/index.ts' }, compilerOptions: { composite: false } },
   sourcemap: true,
