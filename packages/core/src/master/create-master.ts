@@ -190,12 +190,19 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
     return this.createRecord(task.name, input, options, 'submit', key) as unknown as TaskHandle<never>;
   }
 
-  createMapRecord(taskName: string, input: unknown, options: MapOptions, key: string | undefined): TaskRecord {
-    return this.createRecord(taskName, input, options as unknown as SubmitOptions, 'map', key);
+  createMapRecord(taskName: string, input: unknown, options: MapOptions, key: string | undefined, files: SubmitOptions['files']): TaskRecord {
+    return this.createRecord(taskName, input, options as unknown as SubmitOptions, 'map', key, files);
   }
 
-  private createRecord(taskName: string, input: unknown, options: SubmitOptions, owner: TaskOwner, key: string | undefined): TaskRecord {
-    const files = options.files === undefined ? noFiles : normalizeFiles(options.files);
+  private createRecord(
+    taskName: string,
+    input: unknown,
+    options: SubmitOptions,
+    owner: TaskOwner,
+    key: string | undefined,
+    givenFiles: SubmitOptions['files'] = owner === 'map' ? undefined : options.files,
+  ): TaskRecord {
+    const files = givenFiles === undefined ? noFiles : normalizeFiles(givenFiles);
     if (files.length > 0 && !this.transport.capabilities.files) {
       throw new InvalidArgumentError(`The transport ${this.transportId} cannot deliver data files`);
     }

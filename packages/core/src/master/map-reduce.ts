@@ -23,8 +23,8 @@ export async function mapReduce(
   if (typeof reducers !== 'number' || !Number.isInteger(reducers) || reducers < 1) throw new InvalidArgumentError(`reducers must be a whole number >= 1, not ${reducers}`);
   const prefix = options.keyPrefix ?? (host.keysEveryTask ? `mapreduce-${host.nextMapOrdinal()}-` : undefined);
   // The caller's `key` function names the map stage's tasks only; the reduce stages are keyed by the prefix.
-  const { key: _key, keyPrefix: _keyPrefix, ...stageOptions } = options;
-  const mapOptions: MapOptions = options.key === undefined ? stageOptions : { ...stageOptions, key: options.key };
+  const { key: _key, keyPrefix: _keyPrefix, files: _files, ...stageOptions } = options;
+  const mapOptions: MapOptions = { ...stageOptions, ...(options.key === undefined ? {} : { key: options.key }), ...(options.files === undefined ? {} : { files: options.files }) };
   const mapped = await collect(mapStream(host, mapTask, inputs, mapOptions, prefix === undefined ? undefined : `${prefix}map-`));
   const parts = Math.max(1, Math.min(reducers, mapped.length));
   const size = Math.max(1, Math.ceil(mapped.length / parts));

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { TaskCancelledError } from '../errors/task-cancelled-error.js';
 import type { TaskDefinition } from '../task/define-task.js';
 import type { MapOptions } from './master.js';
+import type { SubmitOptions } from './task-handle.js';
 import { atAwaitSite, type TaskRecord } from './task-record.js';
 
 /** What `map` needs from its master. */
@@ -15,7 +16,7 @@ export interface MapHost {
   /** A number per map call of this master (0, 1, 2...), for the keys `map-<n>-<index>`. */
   nextMapOrdinal(): number;
   /** Makes (or, for a known key, attaches to) the record of one input. */
-  createMapRecord(taskName: string, input: unknown, options: MapOptions, key: string | undefined): TaskRecord;
+  createMapRecord(taskName: string, input: unknown, options: MapOptions, key: string | undefined, files: SubmitOptions['files']): TaskRecord;
   cancelRecord(record: TaskRecord, error: Error): void;
   /** The task's outcome reaches the user: a durable transport may stop keeping it for the next master. */
   handOver(record: TaskRecord): void;
@@ -38,6 +39,8 @@ export async function* mapStream(
   const concurrency = options.concurrency ?? host.defaultMapConcurrency;
   if (typeof concurrency !== 'number' || !(concurrency >= 1)) throw new InvalidArgumentError(`concurrency must be a number >= 1, not ${concurrency}`);
   const keyOf = mapKeys(host, options, keyPrefix);
+  const filesOf = options.files;
+  if (filesOf !== undefined && typeof filesOf !== 'function') throw new InvalidArgumentError('map option `files` must be a function (input, index) => files');
   const iterator = getIterator(inputs);
   const window = new Map<number, TaskRecord>();
   let submitted = 0;
@@ -56,7 +59,7 @@ export async function* mapStream(
         host.assertOpen();
         let record: TaskRecord;
         try {
-          record = host.createMapRecord(task.name, step.value, options, keyOf?.(step.value, submitted));
+          record = host.createMapRecord(task.name, step.value, options, keyOf?.(step.value, submitted), filesOf?.(step.value, submitted));
         } catch (error) {
           if (error instanceof Error) error.message = `${error.message} (input ${submitted} of the map)`;
           throw error;

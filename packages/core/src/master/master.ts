@@ -46,6 +46,8 @@ export interface MasterOptions {
 
 /** Options of `map`, `mapStream` and `mapReduce`. */
 export interface MapOptions<Input = unknown> extends Omit<SubmitOptions, 'key' | 'files'> {
+  /** Data files for each input's task (PyMW's data_files per task), read with `context.file(name)`. */
+  readonly files?: (input: Input, index: number) => SubmitOptions['files'];
   /**
    * How many inputs are submitted and not yet returned, at most. Default: the transport's
    * in-flight limit, at most 65,536; on a batch transport (BOINC), every input.

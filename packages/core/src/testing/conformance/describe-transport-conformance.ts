@@ -411,6 +411,18 @@ export function describeTransportConformance(
         const handle = await master.submit(tasks.readData, { name: 'data.bin' }, { files: { 'data.bin': data } });
         expect(await handle.result).toEqual({ size: 5, head: [9, 8, 7, 6] });
       });
+      test('map sends each input its own files', (c) => (c.files ? undefined : 'the transport does not declare files'), async () => {
+        const master = await start();
+        const sizes = [1, 4, 2];
+        const outputs = await master.map(tasks.readData, sizes.map(() => ({ name: 'part.bin' })), {
+          files: (_input, index) => ({ 'part.bin': new Uint8Array(sizes[index]!).fill(index + 1) }),
+        });
+        expect(outputs).toEqual([
+          { size: 1, head: [1] },
+          { size: 4, head: [2, 2, 2, 2] },
+          { size: 2, head: [3, 3] },
+        ]);
+      });
       test('a file name that could escape a directory is refused', (c) => (c.files ? undefined : 'the transport does not declare files'), async () => {
         const master = await start();
         await expect(master.submit(tasks.readData, { name: 'x' }, { files: { '../escape': new Uint8Array(1) } })).rejects.toSatisfy(
