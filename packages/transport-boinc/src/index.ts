@@ -29,3 +29,13 @@ export { bundleTaskModule, listBundleTasks, taskModuleBundleTarget, type TaskMod
 // Errors
 export { BoincProjectError } from './errors/boinc-project-error.js';
 export { TaskModuleBundleError } from './errors/task-module-bundle-error.js';
+
+// Job names and the batch store.
+export { formatJobName, parseJobName, parseOutputFileName, jobKeyToken, envelopeFileName, dataFileName, type JobNameParts, type OutputFileNameParts } from './job-name.js';
+export { BatchStore, storedTaskKey, type BatchStoreOptions, type StoredTask, type StoredTaskState, type StoredFailure, type NewTaskRecord, type ChunkRecord, type BatchCounts } from './store/batch-store.js';
+export { describeErrorMask, formatJobFailure, workunitErrorBits } from './error-mask.js';
+export { BatchStoreError } from './errors/batch-store-error.js';
+export { BatchInUseError } from './errors/batch-in-use-error.js';
+export { CreateWorkError } from './errors/create-work-error.js';
+export { AppVersionNotDeployedError } from './errors/app-version-not-deployed-error.js';
+export { BoincJobFailedError } from './errors/boinc-job-failed-error.js';
