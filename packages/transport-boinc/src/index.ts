@@ -39,3 +39,12 @@ export { BatchInUseError } from './errors/batch-in-use-error.js';
 export { CreateWorkError } from './errors/create-work-error.js';
 export { AppVersionNotDeployedError } from './errors/app-version-not-deployed-error.js';
 export { BoincJobFailedError } from './errors/boinc-job-failed-error.js';
+
+// The programs tsmw-setup installs into a project, and the templates it writes.
+export { tsmwProgramPaths } from './program-paths.js';
+export { renderInputTemplate, renderOutputTemplate, envelopeOpenName, resultOpenName, type InputTemplateOptions, type OutputTemplateOptions } from './on-server/job-templates.js';
+export { runAssimilator, assimilatorExit, type InboxErrorRecord, type AssimilatorIo } from './programs/run-assimilator.js';
+export { runValidatorInit, runValidatorCompare, resultsMatch, validatorExit, type ValidatorIo } from './programs/run-validator.js';
+export { structurallyEqual } from './structurally-equal.js';
+export { checkJobOptions, resolveJobOptions, createWorkArguments, boincOptionNames, type BoincJobOptions } from './job-options.js';
+export { readProjectConfig, parseProjectConfig, type BoincProjectConfig } from './on-server/project-config.js';
