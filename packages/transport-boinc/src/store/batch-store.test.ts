@@ -26,7 +26,7 @@ function openStore(overrides: Partial<Parameters<typeof BatchStore.open>[0]> = {
 }
 
 function task(key: string | undefined, attempt = 1, taskId = `id-${key ?? 'none'}`): NewTaskRecord {
-  return { key, taskId, taskName: 'square', inputHash: `hash-${key}`, attempt, jobName: `tsmw_pi-1_k${key ?? 'x'}_a${attempt}`, deadline: undefined, submittedAt: 1000 };
+  return { key, taskId, taskName: 'square', inputHash: `hash-${key}`, attempt, generation: attempt, jobName: `tsmw_pi-1_k${key ?? 'x'}_a${attempt}`, deadline: undefined, submittedAt: 1000 };
 }
 
 describe('batch store', () => {

@@ -35,8 +35,11 @@ export interface StoredTask {
   readonly taskId: string;
   readonly taskName: string;
   readonly inputHash: string | undefined;
+  /** The master's attempt number of the latest submission (what its envelope carries). */
   readonly attempt: number;
-  /** The job (workunit) of the current attempt. */
+  /** How many jobs were created for this task: the `_a<n>` of its job name (a retry, or a resubmission after a cancel, is a new job). */
+  readonly generation: number;
+  /** The job (workunit) of the current generation. */
   readonly jobName: string;
   readonly state: StoredTaskState;
   readonly deadline: number | undefined;
@@ -59,6 +62,7 @@ export interface NewTaskRecord {
   readonly taskName: string;
   readonly inputHash: string | undefined;
   readonly attempt: number;
+  readonly generation: number;
   readonly jobName: string;
   readonly deadline: number | undefined;
   readonly submittedAt: number;
@@ -124,6 +128,7 @@ CREATE TABLE IF NOT EXISTS tasks (
   task_name TEXT NOT NULL,
   input_hash TEXT,
   attempt INTEGER NOT NULL CHECK (attempt >= 1),
+  generation INTEGER NOT NULL CHECK (generation >= 1),
   job_name TEXT NOT NULL,
   state TEXT NOT NULL CHECK (state IN ('creating', 'created', 'returned', 'failed', 'cancelled')),
   deadline INTEGER,
@@ -163,6 +168,7 @@ interface TaskRow {
   task_name: string;
   input_hash: string | null;
   attempt: number;
+  generation: number;
   job_name: string;
   state: StoredTaskState;
   deadline: number | null;
@@ -260,11 +266,11 @@ export class BatchStore {
       job: database.prepare('SELECT job_name, task_seq, attempt, chunk_id, position, remote_id FROM jobs WHERE job_name = ?'),
       insertChunk: database.prepare('INSERT INTO chunks (state, plan, recorded_at) VALUES (\'creating\', ?, ?)'),
       insertTask: database.prepare(
-        `INSERT INTO tasks (task_key, keyed, task_id, task_name, input_hash, attempt, job_name, state, deadline, submitted_at, chunk_id, updated_at)
-         VALUES (@taskKey, @keyed, @taskId, @taskName, @inputHash, @attempt, @jobName, 'creating', @deadline, @submittedAt, @chunkId, @now)`,
+        `INSERT INTO tasks (task_key, keyed, task_id, task_name, input_hash, attempt, generation, job_name, state, deadline, submitted_at, chunk_id, updated_at)
+         VALUES (@taskKey, @keyed, @taskId, @taskName, @inputHash, @attempt, @generation, @jobName, 'creating', @deadline, @submittedAt, @chunkId, @now)`,
       ),
       retryTask: database.prepare(
-        `UPDATE tasks SET task_id = @taskId, task_name = @taskName, input_hash = @inputHash, attempt = @attempt, job_name = @jobName, state = 'creating',
+        `UPDATE tasks SET task_id = @taskId, task_name = @taskName, input_hash = @inputHash, attempt = @attempt, generation = @generation, job_name = @jobName, state = 'creating',
            deadline = @deadline, result_file = NULL, failure = NULL, acknowledged = 0, cancel = 'none', chunk_id = @chunkId, updated_at = @now
          WHERE seq = @seq`,
       ),
@@ -283,6 +289,7 @@ export class BatchStore {
       acknowledge: database.prepare('UPDATE tasks SET acknowledged = 1, updated_at = ? WHERE task_id = ? AND state IN (\'returned\', \'failed\', \'cancelled\')'),
       openTasks: database.prepare('SELECT * FROM tasks WHERE acknowledged = 0 AND state <> \'cancelled\' ORDER BY seq'),
       deliverable: database.prepare('SELECT * FROM tasks WHERE acknowledged = 0 AND state IN (\'returned\', \'failed\') ORDER BY seq'),
+      deliverablePage: database.prepare('SELECT * FROM tasks WHERE acknowledged = 0 AND state IN (\'returned\', \'failed\') AND seq > ? ORDER BY seq LIMIT ?'),
       requestCancel: database.prepare(
         'UPDATE tasks SET state = \'cancelled\', cancel = CASE WHEN state IN (\'creating\', \'created\') THEN \'requested\' ELSE cancel END, updated_at = ? WHERE seq = ? AND state IN (\'creating\', \'created\')',
       ),
@@ -391,6 +398,11 @@ export class BatchStore {
     return (this.statements.deliverable.all() as TaskRow[]).map(toStoredTask);
   }
 
+  /** Up to `limit` deliverable tasks after row `afterSeq`, in order (to deliver a large batch page by page). */
+  deliverablePage(afterSeq: number, limit: number): StoredTask[] {
+    return (this.statements.deliverablePage.all(afterSeq, limit) as TaskRow[]).map(toStoredTask);
+  }
+
   /** Iterates open tasks without loading them all (for large batches). */
   *iterateOpenTasks(): IterableIterator<StoredTask> {
     for (const row of this.statements.openTasks.iterate() as IterableIterator<TaskRow>) yield toStoredTask(row);
@@ -428,6 +440,7 @@ export class BatchStore {
           taskName: task.taskName,
           inputHash: task.inputHash ?? null,
           attempt: task.attempt,
+          generation: task.generation,
           jobName: task.jobName,
           deadline: task.deadline ?? null,
           submittedAt: task.submittedAt,
@@ -523,6 +536,23 @@ export class BatchStore {
     })();
   }
 
+  /**
+   * Records what arrived for several jobs in one transaction; for each, whether the task was
+   * waiting for it (its current job, not yet settled or cancelled).
+   */
+  recordArrivals(arrivals: ReadonlyArray<{ readonly seq: number; readonly jobName: string } & ({ readonly resultFile: string } | { readonly failure: StoredFailure })>): boolean[] {
+    const now = Date.now();
+    return this.database.transaction(() =>
+      arrivals.map((arrival) => {
+        const row = this.statements.taskBySeq.get(arrival.seq) as TaskRow | undefined;
+        if (row === undefined || row.job_name !== arrival.jobName || (row.state !== 'created' && row.state !== 'creating')) return false;
+        if ('resultFile' in arrival) this.statements.setState.run('returned', arrival.resultFile, null, now, arrival.seq);
+        else this.statements.setState.run('failed', null, JSON.stringify(arrival.failure), now, arrival.seq);
+        return true;
+      }),
+    )();
+  }
+
   /** A later submission of the task's key attached to it: results go to this id from now on. */
   bindTaskId(seq: number, taskId: string): void {
     this.statements.bindTaskId.run(taskId, Date.now(), seq);
@@ -610,6 +640,7 @@ function toStoredTask(row: TaskRow): StoredTask {
     taskName: row.task_name,
     inputHash: row.input_hash ?? undefined,
     attempt: row.attempt,
+    generation: row.generation,
     jobName: row.job_name,
     state: row.state,
     deadline: row.deadline ?? undefined,
