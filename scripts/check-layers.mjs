@@ -16,6 +16,12 @@ const allowed = {
   // Test tooling: may use the public entry points of the product packages.
   '@tsmw/boinc-test-server': ['@tsmw/core', '@tsmw/client-runtime'],
 };
+// Test tooling a package may use in its tests only: as devDependencies, from *.test.ts files and
+// test/ (never from the code it ships).
+const testTooling = {
+  '@tsmw/transport-boinc': ['@tsmw/boinc-test-server', '@tsmw/client-runtime'],
+};
+const isTestFile = (workspace, file) => /\.test\.[cm]?[jt]sx?$/.test(file) || relative(workspace, file).startsWith(`test/`);
 // Public subpaths: anything else under a package name is a deep import.
 const publicEntryPoints = new Set([
   '@tsmw/core',
@@ -26,6 +32,7 @@ const publicEntryPoints = new Set([
   '@tsmw/client-runtime',
   '@tsmw/setup-cli',
   '@tsmw/examples/monte-pi/tasks',
+  '@tsmw/boinc-test-server',
 ]);
 
 const violations = [];
@@ -55,9 +62,10 @@ for (const workspace of workspaces) {
     continue;
   }
   const mayUse = new Set(allowed[name]);
+  const mayTestWith = new Set([...mayUse, ...(testTooling[name] ?? [])]);
   for (const field of ['dependencies', 'devDependencies', 'peerDependencies']) {
     for (const dependency of Object.keys(manifest[field] ?? {})) {
-      if (dependency.startsWith('@tsmw/') && dependency !== name && !mayUse.has(dependency)) {
+      if (dependency.startsWith('@tsmw/') && dependency !== name && !(field === 'devDependencies' ? mayTestWith : mayUse).has(dependency)) {
         violations.push(`${relative(root, manifestPath)}: ${name} must not depend on ${dependency} (${field})`);
       }
     }
@@ -73,7 +81,7 @@ for (const workspace of workspaces) {
         }
         if (!specifier?.startsWith('@tsmw/')) continue;
         const packageName = specifier.split('/').slice(0, 2).join('/');
-        if (packageName !== name && !mayUse.has(packageName)) {
+        if (packageName !== name && !(isTestFile(workspace, file) ? mayTestWith : mayUse).has(packageName)) {
           violations.push(`${relative(root, file)}: ${name} must not import ${packageName}`);
         } else if (!publicEntryPoints.has(specifier)) {
           violations.push(`${relative(root, file)}: ${specifier} is a deep import; use a public entry point`);
