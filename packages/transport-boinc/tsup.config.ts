@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { defineConfig } from 'tsup';
 
+<<<<<<< HEAD
 const require = createRequire(import.meta.url);
 // msgpackr's pure-JavaScript build: the programs run on a BOINC server without node_modules, and
 // msgpackr's `node` export would try to load its native accelerator.
@@ -41,3 +42,16 @@ export default defineConfig([
     },
   },
 ]);
+=======
+export default defineConfig({
+  entry: { index: 'src/index.ts' },
+  format: ['esm'],
+  target: 'node20',
+  platform: 'node',
+  // Class and function names survive bundling: errors print as TaskFailedError, not _TaskFailedError.
+  keepNames: true,
+  dts: true,
+  sourcemap: true,
+  clean: true,
+});
+>>>>>>> main
