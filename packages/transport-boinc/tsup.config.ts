@@ -2,7 +2,6 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { defineConfig } from 'tsup';
 
-<<<<<<< HEAD
 const require = createRequire(import.meta.url);
 // msgpackr's pure-JavaScript build: the programs run on a BOINC server without node_modules, and
 // msgpackr's `node` export would try to load its native accelerator.
@@ -14,6 +13,8 @@ export default defineConfig([
     format: ['esm'],
     target: 'node20',
     platform: 'node',
+    // Class and function names survive bundling: errors print as BatchStoreError, not _BatchStoreError.
+    keepNames: true,
     dts: true,
     sourcemap: true,
     clean: ['!bin/**'],
@@ -36,22 +37,10 @@ export default defineConfig([
     treeshake: true,
     noExternal: [/.*/],
     removeNodeProtocol: false,
+    keepNames: true,
     esbuildOptions(options) {
       options.conditions = ['@tsmw/source'];
       options.alias = { msgpackr: msgpackrPureJs };
     },
   },
 ]);
-=======
-export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: ['esm'],
-  target: 'node20',
-  platform: 'node',
-  // Class and function names survive bundling: errors print as TaskFailedError, not _TaskFailedError.
-  keepNames: true,
-  dts: true,
-  sourcemap: true,
-  clean: true,
-});
->>>>>>> main
