@@ -46,7 +46,7 @@ export interface TestProjectOptions {
  */
 export async function createTestProject(options: TestProjectOptions): Promise<TestProject> {
   const app = options.app ?? 'tsmw';
-  const root = await mkdtemp(join(tmpdir(), 'tsmw-boinc-'));
+  const root = await mkdtemp(join(tmpdir(), 'tsmw-transport-boinc-'));
   const directory = join(root, 'project');
   const validator =
     options.validator === 'script'
@@ -142,7 +142,6 @@ export async function startFakeVolunteers(testProject: TestProject, options: Fak
         const envelope = await readFile(files.get('in')!);
         const result = await executeTaskEnvelope(envelope, registry, {
           moduleHash: testProject.bundle.hash,
-          captureConsole: true,
           readFile: async (_taskId, fileName) => {
             const path = files.get(fileName);
             if (path === undefined) throw new Error(`no input file opened as ${fileName}`);
