@@ -185,7 +185,7 @@ describe('BOINC transport on the server host', () => {
     await testProject.project.waitFor(() => testProject.project.workunit('tsmw_cancel_ksubmit-1_a1'), { what: 'the workunit' });
     handle.cancel();
     await expect(handle.result).rejects.toThrow(/cancel/i);
-    await expect.poll(() => aborted).toEqual([['tsmw_cancel_ksubmit-1_a1']]);
+    await expect.poll(() => aborted, { timeout: 60_000 }).toEqual([['tsmw_cancel_ksubmit-1_a1']]);
     expect(volunteers.ran.size).toBe(0);
     expect(warnings).toEqual([]);
   });
@@ -198,7 +198,7 @@ describe('BOINC transport on the server host', () => {
     const handles = [await pi.submit(tasks.square, 2), await pi.submit(tasks.square, 3)];
     await testProject.project.waitFor(() => testProject.project.workunit('tsmw_no-abort_ksubmit-2_a1'), { what: 'the workunits' });
     for (const handle of handles) handle.cancel();
-    await expect.poll(() => warnings.length).toBe(1);
+    await expect.poll(() => warnings.length, { timeout: 60_000 }).toBe(1);
     expect(warnings[0]).toMatch(/their BOINC jobs go on: give the transport abortJobs/);
   });
 });
