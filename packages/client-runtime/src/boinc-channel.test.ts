@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -123,8 +123,22 @@ describe('createBoincChannel', () => {
       }
     })();
     expect(ClientRuntimeError.isInstance(missing) && missing.code).toBe('TSMW_BOINC_CHANNEL_UNAVAILABLE');
+    expect((missing as Error).message).toContain('<api_version>');
     await writeFile(mmapPath, Buffer.alloc(100));
     expect(() => createBoincChannel({ slotDir })).toThrow(/fewer than the 8192/);
+  });
+
+  it('says the real cause when the file is there but cannot be opened, without blaming api_version', async () => {
+    await rm(mmapPath);
+    await mkdir(mmapPath);
+    let caught: unknown;
+    try {
+      createBoincChannel({ slotDir });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toMatchObject({ code: 'TSMW_BOINC_CHANNEL_UNAVAILABLE', message: expect.stringMatching(/for reading and writing: EISDIR: /) });
+    expect((caught as Error).message).not.toContain('api_version');
   });
 
   it('refuses use after close', () => {

@@ -121,9 +121,14 @@ export function createBoincChannel(options: BoincChannelOptions): BoincChannel {
   } catch (error) {
     if (descriptor !== undefined) closeSync(descriptor);
     if (ClientRuntimeError.isInstance(error)) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    // Only a missing file means the client shares none; anything else (EACCES in a slot this
+    // user cannot write, EROFS...) is said as it is, not blamed on api_version.
     throw new ClientRuntimeError(
       'TSMW_BOINC_CHANNEL_UNAVAILABLE',
-      `Cannot open ${path}: the BOINC client shares it only with apps whose version declares <api_version> (7.20.0 or at least 6.0).`,
+      code === 'ENOENT'
+        ? `Cannot open ${path}: the BOINC client shares it only with apps whose version declares <api_version> (7.20.0 or at least 6.0).`
+        : `Cannot open ${path} for reading and writing: ${code ?? ''}${code === undefined ? '' : ': '}${(error as Error).message.replace(`${code ?? ''}: `, '')}`,
       { cause: error },
     );
   }

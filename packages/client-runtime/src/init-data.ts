@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { ClientRuntimeError } from './client-runtime-error.js';
 
 /** The host as the client describes it in `init_data.xml` (`<host_info>`). Absent fields are undefined. */
@@ -64,114 +64,140 @@ export interface InitData {
   readonly hostInfo: HostInfo | undefined;
 }
 
-interface Element {
-  readonly name: string;
-  readonly children: Element[];
-  text: string;
+/**
+ * The largest `init_data.xml` the runtime reads: 4 MiB. A client writes a few kilobytes (the
+ * one recorded from client 7.20.5 is under 6 KB), project preferences included; a larger file
+ * is refused unread, with one line, instead of being parsed into memory.
+ */
+export const maxInitDataBytes = 4 * 1024 * 1024;
+
+/** Deepest nesting read: init_data.xml is 3 levels deep (host_info, proxy_info, preferences). */
+const maxDepth = 64;
+
+/** One parsed element: its children by name, in document order; a string for an element with only text. */
+type Child = string | ParsedElement;
+interface ParsedElement {
+  readonly [name: string]: readonly Child[] | string | undefined;
 }
+const textProperty = '#text';
 
-const entities: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+const entity = /&(?:(amp|lt|gt|quot|apos)|#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6}));/g;
+const namedEntities: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
+/** XML's five entities and character references to characters XML allows, in one pass. */
 function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (whole, body: string) => {
-    if (body.startsWith('#')) {
-      const code = body.startsWith('#x') ? Number.parseInt(body.slice(2), 16) : Number.parseInt(body.slice(1), 10);
-      return Number.isInteger(code) && code >= 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-    }
-    return entities[body] ?? whole;
+  if (!text.includes('&')) return text;
+  return text.replace(entity, (whole, name: string | undefined, decimal: string | undefined, hexadecimal: string | undefined) => {
+    if (name !== undefined) return namedEntities[name] ?? whole;
+    const code = decimal !== undefined ? Number.parseInt(decimal, 10) : Number.parseInt(hexadecimal ?? '', 16);
+    const allowed = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+    return allowed ? String.fromCodePoint(code) : whole;
   });
 }
 
-/** Elements whose content projects define (preferences): not parsed, so they cannot break the file. */
-const opaqueElements = new Set(['project_preferences', 'app_preferences', 'global_preferences']);
+// fast-xml-parser, configured as transport-boinc reads BOINC's XML: no attributes (BOINC writes
+// none here), values as written, every child an array, no entity a document declares.
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: true,
+  textNodeName: textProperty,
+  isArray: () => true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  maxNestedTags: maxDepth,
+  entityDecoder: { setExternalEntities() {}, addInputEntities() {}, reset() {}, setXmlVersion() {}, decode: decodeEntities },
+});
+
+/** Elements whose content projects define (preferences): cut out unparsed, so they cannot break the file. */
+const opaqueElements = ['project_preferences', 'app_preferences', 'global_preferences'];
 
 function invalid(message: string, cause?: unknown): ClientRuntimeError {
   return new ClientRuntimeError('TSMW_BOINC_INIT_DATA_INVALID', `init_data.xml: ${message}`, cause === undefined ? {} : { cause });
 }
 
-/**
- * A small well-formedness-checking reader: elements, text, CDATA, comments, declarations.
- * Attributes are skipped (BOINC writes none here). Throws on a stray `<`, an unmatched or
- * missing closing tag.
- */
-function parseElements(text: string): Element {
-  const root: Element = { name: '#document', children: [], text: '' };
-  const stack: Element[] = [root];
-  let position = 0;
-  while (position < text.length) {
-    const open = text.indexOf('<', position);
-    const current = stack[stack.length - 1] ?? root;
-    if (open === -1) {
-      current.text += decodeEntities(text.slice(position));
-      break;
+/** `text` with the content of every opaque element removed (linear: each is found by indexOf). */
+function withoutOpaqueContent(text: string): string {
+  let result = text;
+  for (const name of opaqueElements) {
+    const open = `<${name}>`;
+    const close = `</${name}>`;
+    let output = '';
+    let position = 0;
+    for (;;) {
+      const start = result.indexOf(open, position);
+      if (start < 0) break;
+      const end = result.indexOf(close, start + open.length);
+      if (end < 0) throw invalid(`<${name}> is never closed`);
+      output += `${result.slice(position, start)}<${name}/>`;
+      position = end + close.length;
     }
-    current.text += decodeEntities(text.slice(position, open));
-    if (text.startsWith('<![CDATA[', open)) {
-      const end = text.indexOf(']]>', open);
-      if (end === -1) throw invalid('unterminated CDATA section');
-      current.text += text.slice(open + 9, end);
-      position = end + 3;
-      continue;
-    }
-    if (text.startsWith('<!--', open)) {
-      const end = text.indexOf('-->', open);
-      if (end === -1) throw invalid('unterminated comment');
-      position = end + 3;
-      continue;
-    }
-    const close = text.indexOf('>', open);
-    const nextOpen = text.indexOf('<', open + 1);
-    if (close === -1 || (nextOpen !== -1 && nextOpen < close)) throw invalid(`unterminated tag at offset ${open}`);
-    position = close + 1;
-    if (text.startsWith('<?', open) || text.startsWith('<!', open)) continue;
-    const body = text.slice(open + 1, close).trim();
-    if (body.startsWith('/')) {
-      const name = body.slice(1).trim();
-      if (stack.length === 1 || current.name !== name) {
-        throw invalid(`closing tag </${name}> at offset ${open} does not match <${current.name}>`);
-      }
-      stack.pop();
-      continue;
-    }
-    const selfClosing = body.endsWith('/');
-    const name = /^[^\s/]+/.exec(body)?.[0];
-    if (name === undefined) throw invalid(`empty tag at offset ${open}`);
-    const element: Element = { name, children: [], text: '' };
-    current.children.push(element);
-    if (selfClosing) continue;
-    if (opaqueElements.has(name)) {
-      // Project-defined content, kept as raw text: it need not be well-formed.
-      const end = text.indexOf(`</${name}>`, position);
-      if (end === -1) throw invalid(`<${name}> is never closed`);
-      element.text = text.slice(position, end);
-      position = end + name.length + 3;
-      continue;
-    }
-    stack.push(element);
+    result = output + result.slice(position);
   }
-  if (stack.length > 1) throw invalid(`<${stack[stack.length - 1]?.name ?? ''}> is never closed`);
-  return root;
+  return result;
 }
 
-function child(parent: Element, name: string): Element | undefined {
-  return parent.children.find((element) => element.name === name);
+/** Line and column of an offset, for messages. */
+function excerptAt(text: string, line: number, column: number): string {
+  const lineText = text.split('\n', line)[line - 1] ?? '';
+  const from = Math.max(0, column - 40);
+  return lineText.slice(from, from + 80).trim();
 }
 
-function string(parent: Element, name: string): string | undefined {
-  const element = child(parent, name);
-  if (element === undefined) return undefined;
-  const value = element.text.trim();
+/**
+ * Parses the whole document strictly: well-formed XML (fast-xml-parser's validator), no DOCTYPE,
+ * at most `maxDepth` levels. Returns the root element `app_init_data`.
+ */
+function parseDocument(text: string): ParsedElement {
+  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw invalid('a DOCTYPE or entity declaration, which the runtime does not read');
+  const body = withoutOpaqueContent(text);
+  let parsed: Record<string, unknown>;
+  try {
+    // The parser first: it stops at maxDepth, so that the validator never holds a deep stack.
+    parsed = parser.parse(body) as Record<string, unknown>;
+  } catch (error) {
+    throw invalid(`not readable XML (${(error as Error).message})`, error);
+  }
+  const verdict = XMLValidator.validate(body);
+  if (verdict !== true) {
+    const { msg, line, col } = verdict.err;
+    // The validator's message may quote its whole tag stack: one short line is enough.
+    const short = msg.length > 160 ? `${msg.slice(0, 160)}…` : msg;
+    throw invalid(`not well-formed XML: ${short} (line ${line}, column ${col}: ${JSON.stringify(excerptAt(body, line, col))})`);
+  }
+  const root = parsed['app_init_data'];
+  if (!Array.isArray(root) || root.length !== 1) throw invalid('no <app_init_data> element');
+  const element: unknown = root[0];
+  return typeof element === 'string' ? { [textProperty]: element } : (element as ParsedElement);
+}
+
+function child(parent: ParsedElement, name: string): Child | undefined {
+  const children = parent[name];
+  return Array.isArray(children) ? children[0] : undefined;
+}
+
+function childElement(parent: ParsedElement, name: string): ParsedElement | undefined {
+  const found = child(parent, name);
+  if (found === undefined) return undefined;
+  return typeof found === 'string' ? { [textProperty]: found } : found;
+}
+
+function string(parent: ParsedElement, name: string): string | undefined {
+  const found = child(parent, name);
+  if (found === undefined) return undefined;
+  const text = typeof found === 'string' ? found : found[textProperty];
+  const value = typeof text === 'string' ? text.trim() : '';
   return value === '' ? undefined : value;
 }
 
-function number(parent: Element, name: string): number | undefined {
+function number(parent: ParsedElement, name: string): number | undefined {
   const text = string(parent, name);
   if (text === undefined) return undefined;
   const value = Number(text);
   return Number.isFinite(value) ? value : undefined;
 }
 
-function parseHostInfo(element: Element): HostInfo {
+function parseHostInfo(element: ParsedElement): HostInfo {
   return {
     timezone: number(element, 'timezone'),
     domainName: string(element, 'domain_name'),
@@ -192,14 +218,15 @@ function parseHostInfo(element: Element): HostInfo {
 }
 
 /**
- * Parses the text of `init_data.xml`. Missing fields are tolerated; text that is not
- * well-formed XML or has no `<app_init_data>` throws a `TSMW_BOINC_INIT_DATA_INVALID` error.
+ * Parses the text of `init_data.xml`. Missing fields are tolerated; text over
+ * `maxInitDataBytes` throws `TSMW_BOINC_INIT_DATA_TOO_LARGE`, text that is not well-formed XML
+ * or has no `<app_init_data>` throws `TSMW_BOINC_INIT_DATA_INVALID`. Never anything else (fuzzed).
  */
 export function parseInitData(text: string): InitData {
-  const root = child(parseElements(text), 'app_init_data');
-  if (!root) throw invalid('no <app_init_data> element');
+  if (text.length > maxInitDataBytes) throw tooLarge('the text', text.length);
+  const root = parseDocument(text);
   const major = string(root, 'major_version');
-  const hostInfo = child(root, 'host_info');
+  const hostInfo = childElement(root, 'host_info');
   return {
     clientVersion: major === undefined ? undefined : `${major}.${string(root, 'minor_version') ?? '0'}.${string(root, 'release') ?? '0'}`,
     appName: string(root, 'app_name'),
@@ -230,26 +257,52 @@ export function parseInitData(text: string): InitData {
 
 export const initDataFileName = 'init_data.xml';
 
+function tooLarge(what: string, size: number): ClientRuntimeError {
+  return new ClientRuntimeError(
+    'TSMW_BOINC_INIT_DATA_TOO_LARGE',
+    `init_data.xml: ${what} is ${size} bytes, over the ${maxInitDataBytes} bytes (4 MiB) the runtime reads (a BOINC client writes a few kilobytes); refusing it`,
+  );
+}
+
+/**
+ * Reads at most `maxInitDataBytes` of `init_data.xml`: a regular file (a FIFO would block the
+ * read forever), its size checked before reading and again while reading (it may grow).
+ */
+function readCapped(path: string): string {
+  let descriptor: number;
+  try {
+    // Non-blocking: opening a FIFO for reading would otherwise wait for a writer forever.
+    descriptor = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw invalid(`cannot read ${path}: ${(error as Error).message}`, error);
+  }
+  try {
+    const stats = fstatSync(descriptor);
+    if (!stats.isFile()) throw invalid(`${path} is not a regular file`);
+    if (stats.size > maxInitDataBytes) throw tooLarge(path, stats.size);
+    const buffer = Buffer.allocUnsafe(maxInitDataBytes + 1);
+    let length = 0;
+    for (;;) {
+      const read = readSync(descriptor, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+      if (length > maxInitDataBytes) throw tooLarge(path, length);
+    }
+    return buffer.subarray(0, length).toString('utf8');
+  } catch (error) {
+    if (ClientRuntimeError.isInstance(error)) throw error;
+    throw invalid(`cannot read ${path}: ${(error as Error).message}`, error);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
 /** Reads and parses `init_data.xml` in the slot directory. */
 export async function readInitData(slotDir: string): Promise<InitData> {
-  const path = join(slotDir, initDataFileName);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw invalid(`cannot read ${path}`, error);
-  }
-  return parseInitData(text);
+  return readInitDataSync(slotDir);
 }
 
 /** Synchronous `readInitData`. */
 export function readInitDataSync(slotDir: string): InitData {
-  const path = join(slotDir, initDataFileName);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw invalid(`cannot read ${path}`, error);
-  }
-  return parseInitData(text);
+  return parseInitData(readCapped(join(slotDir, initDataFileName)));
 }

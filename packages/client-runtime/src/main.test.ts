@@ -1,6 +1,7 @@
 // The runtime run by hand (no init_data.xml): the bin as a volunteer's Node runs it.
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,5 +147,42 @@ describe('tsmw-runtime by hand', () => {
     await writeFile(join(dir, 'in.msgpack'), envelope('counter', { target: 2, stepMs: 1 }, { taskId: 'c2' }));
     expect((await startRuntime(dir, byHand).exited).code).toBe(0);
     expect(decodeResultEnvelope(await readFile(join(dir, 'out.msgpack')))).toMatchObject({ ok: true, output: { restoredFrom: 0, count: 2, runs: 1 } });
+  });
+
+  it('writes only regular files: a named pipe, a device or a directory as the output is refused in one line, untouched', async () => {
+    await writeFile(join(dir, 'in.msgpack'), envelope('square', { n: 3 }));
+    const targets: [string, RegExp][] = [];
+    execFileSync('mkfifo', [join(dir, 'pipe')]);
+    targets.push([join(dir, 'pipe'), /is a named pipe, not a regular file/]);
+    await mkdir(join(dir, 'folder'));
+    targets.push([join(dir, 'folder'), /is a directory, not a regular file/]);
+    if (process.getuid?.() === 0) {
+      // What /dev/full is (character device 1,7), made here: as root the atomic rename once replaced /dev/full itself.
+      execFileSync('mknod', [join(dir, 'full'), 'c', '1', '7']);
+      targets.push([join(dir, 'full'), /is a character device, not a regular file/]);
+      await symlink(join(dir, 'full'), join(dir, 'link-to-full'));
+      targets.push([join(dir, 'link-to-full'), /full is a character device, not a regular file/]);
+    }
+    for (const [target, reason] of targets) {
+      const run = startRuntime(dir, ['--input', 'in.msgpack', '--output', target, '--tasks', './tasks.mjs']);
+      const { code, stderr } = await run.exited;
+      expect(code, target).toBe(1);
+      const lines = stderr.trim().split('\n');
+      expect(lines[0]).toMatch(/no init_data\.xml/);
+      expect(lines.slice(1)).toEqual([expect.stringMatching(new RegExp(`^tsmw-runtime: the output ".*" cannot be written: .*${reason.source}: the runtime writes only regular files; nothing was run$`))]);
+      expect(existsSync(join(dir, 'boinc_finish_called'))).toBe(false);
+    }
+    expect(lstatSync(join(dir, 'pipe')).isFIFO()).toBe(true);
+    if (process.getuid?.() === 0) expect(lstatSync(join(dir, 'full')).isCharacterDevice()).toBe(true);
+  });
+
+  it('follows a symbolic link to a regular file: the file is replaced, the link stays', async () => {
+    await writeFile(join(dir, 'in.msgpack'), envelope('square', { n: 4 }));
+    await writeFile(join(dir, 'real-out'), 'old');
+    await symlink(join(dir, 'real-out'), join(dir, 'out-link'));
+    const { code } = await startRuntime(dir, ['--input', 'in.msgpack', '--output', 'out-link', '--tasks', './tasks.mjs']).exited;
+    expect(code).toBe(0);
+    expect(lstatSync(join(dir, 'out-link')).isSymbolicLink()).toBe(true);
+    expect(decodeResultEnvelope(await readFile(join(dir, 'real-out')))).toMatchObject({ ok: true, output: 16 });
   });
 });

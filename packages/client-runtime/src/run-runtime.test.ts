@@ -1,7 +1,7 @@
 // The runtime in a fake BOINC slot (link files, init_data.xml, an 8192-byte boinc_mmap_file),
 // with this test playing the client on the shared-memory channel.
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -317,5 +317,52 @@ describe.skipIf(process.platform !== 'linux')('tsmw-runtime in a BOINC slot, wit
     const { code, stderr } = await start().exited;
     expect(code).toBe(1);
     expect(stderr.trim().split('\n').pop()).toMatch(/^tsmw-runtime: cannot resolve the input "in": The logical name "in" resolves to .*outside the BOINC data directory/);
+  });
+
+  it('refuses an init_data.xml over 4 MiB in one line (50 MB of unclosed elements once ran it out of memory)', async () => {
+    const huge = '<a>'.repeat(Math.floor((50 * 1024 * 1024) / 3));
+    await writeFile(join(slotDir, 'init_data.xml'), huge);
+    await writeInput('square', { n: 7 });
+    const { code, stderr } = await start().exited;
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^tsmw-runtime: init_data\\.xml: .* is ${huge.length} bytes, over the 4194304 bytes \\(4 MiB\\) the runtime reads`))]);
+    expect(existsSync(outputPath())).toBe(false);
+  });
+
+  // A slot the client's user cannot write in. As root (permission bits do not stop root) the
+  // runtime runs as nobody; otherwise the directories are made read-only.
+  async function runLocked(lock: 'slot' | 'project'): Promise<{ code: number | null; stderr: string }> {
+    await writeInput('square', { n: 7 });
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) {
+      await chmod(boincDir, 0o755);
+      await chmod(join(boincDir, 'slots'), 0o755);
+      await chmod(projectDir, lock === 'project' ? 0o755 : 0o777);
+      await chmod(slotDir, lock === 'slot' ? 0o755 : 0o777);
+      const run = startRuntime(slotDir, [], {}, { uid: 65534, gid: 65534 });
+      runs.push(run);
+      return run.exited;
+    }
+    await chmod(lock === 'project' ? projectDir : slotDir, 0o555);
+    try {
+      const run = startRuntime(slotDir);
+      runs.push(run);
+      return await run.exited;
+    } finally {
+      await chmod(lock === 'project' ? projectDir : slotDir, 0o755);
+    }
+  }
+
+  it('checks it can write in the slot before the task runs, and says so in one line (not a warning about api_version)', async () => {
+    const { code, stderr } = await runLocked('slot');
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^tsmw-runtime: cannot write in the slot .*slots\/3 \(EACCES: permission denied.*\): the exit files and the task module copy go there; nothing was run$/)]);
+    expect(existsSync(outputPath())).toBe(false);
+  });
+
+  it('checks it can write the output before the task runs', async () => {
+    const { code, stderr } = await runLocked('project');
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^tsmw-runtime: the output "out" cannot be written: its directory .*127\.0\.0\.1_8081_project is not writable \(EACCES: permission denied.*\); nothing was run$/)]);
   });
 });

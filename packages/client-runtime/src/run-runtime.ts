@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_MAX_ENVELOPE_BYTES, decodeTaskEnvelope } from '@tsmw/core';
 import type { HostInfo, TaskEnvelope } from '@tsmw/core';
 import { boincMmapFileName, createBoincChannel } from './boinc-channel.js';
@@ -13,7 +13,7 @@ import { initDataFileName, readInitDataSync } from './init-data.js';
 import type { InitData } from './init-data.js';
 import { readProcessStat } from './process-cpu-time.js';
 import type { RuntimeArguments } from './runtime-arguments.js';
-import { resolveLogicalName, writeFileAtomicSync } from './slot.js';
+import { probeWritableDirectory, regularFileTarget, resolveLogicalName, writeFileAtomicSync } from './slot.js';
 import { createStatusReporter } from './status-reporter.js';
 import type { ClientGoneReason, StatusReporter } from './status-reporter.js';
 import { taskProcessFlag } from './task-process-protocol.js';
@@ -211,7 +211,6 @@ export function runRuntime(args: RuntimeArguments, environment: RuntimeEnvironme
       } catch (error) {
         throw new RuntimeFailure(errorText(error));
       }
-      startChannel(init);
     } else {
       say(`no ${initDataFileName} in ${slotDir}: running by hand, without a BOINC client`);
     }
@@ -226,6 +225,17 @@ export function runRuntime(args: RuntimeArguments, environment: RuntimeEnvironme
         throw new RuntimeFailure(`cannot resolve the ${what} "${name}": ${errorText(error)}`);
       }
     };
+
+    // Everything the runtime will write, checked before the task runs: a slot it cannot write
+    // in, or an output that is a device, fails now with the real cause, not after hours of work.
+    try {
+      probeWritableDirectory(slotDir);
+    } catch (error) {
+      throw new RuntimeFailure(`cannot write in the slot ${slotDir} (${errorText(error)}): the exit files and the task module copy go there; nothing was run`);
+    }
+    const outputPath = writableTarget(locate(args.output, 'output'), `the output "${args.output}"`);
+    const checkpointPath = writableTarget(locate(args.checkpoint, 'checkpoint file'), `the checkpoint file "${args.checkpoint}"`);
+    if (init !== undefined) startChannel(init);
 
     const inputPath = locate(args.input, 'input');
     let envelopeBytes: Uint8Array;
@@ -265,8 +275,6 @@ export function runRuntime(args: RuntimeArguments, environment: RuntimeEnvironme
       }
     }
 
-    const outputPath = locate(args.output, 'output');
-    const checkpointPath = locate(args.checkpoint, 'checkpoint file');
     const host: HostInfo = {
       hostname: init?.hostInfo?.domainName ?? hostname(),
       platform: process.platform,
@@ -288,6 +296,22 @@ export function runRuntime(args: RuntimeArguments, environment: RuntimeEnvironme
         reportCpu: process.platform !== 'linux',
       },
     };
+  }
+
+  /** The path to write `what` to: a regular file or nothing yet, in a directory this process can write in. */
+  function writableTarget(path: string, what: string): string {
+    let target: string;
+    try {
+      target = regularFileTarget(path);
+    } catch (error) {
+      throw new RuntimeFailure(`${what} cannot be written: ${errorText(error)}; nothing was run`);
+    }
+    try {
+      probeWritableDirectory(dirname(target));
+    } catch (error) {
+      throw new RuntimeFailure(`${what} cannot be written: its directory ${dirname(target)} is not writable (${errorText(error)}); nothing was run`);
+    }
+    return target;
   }
 
   function onResult(outputPath: string, bytes: Uint8Array): void {

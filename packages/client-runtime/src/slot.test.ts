@@ -96,3 +96,27 @@ describe('writeFileAtomic', () => {
     expect(() => writeFileAtomicSync(join(slotDir, 'missing', 'out'), 'x')).toThrow();
   });
 });
+
+describe('writeFileAtomicSync writes only regular files', () => {
+  it('refuses a named pipe and a directory, and leaves them as they were', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { lstatSync } = await import('node:fs');
+    execFileSync('mkfifo', [join(slotDir, 'pipe')]);
+    await mkdir(join(slotDir, 'folder'));
+    for (const [name, kind] of [['pipe', 'a named pipe'], ['folder', 'a directory']] as const) {
+      expect(() => writeFileAtomicSync(join(slotDir, name), 'x')).toThrow(expect.objectContaining({ code: 'TSMW_BOINC_NOT_A_REGULAR_FILE', message: expect.stringContaining(`is ${kind}, not a regular file`) }));
+    }
+    expect(lstatSync(join(slotDir, 'pipe')).isFIFO()).toBe(true);
+    expect(lstatSync(join(slotDir, 'folder')).isDirectory()).toBe(true);
+    expect((await readdir(slotDir)).sort()).toEqual(['folder', 'pipe']);
+  });
+
+  it('follows a symbolic link: the file it names is replaced, the link stays a link', async () => {
+    const { lstatSync } = await import('node:fs');
+    await writeFile(join(projectDir, 'real'), 'old');
+    await symlink(join(projectDir, 'real'), join(slotDir, 'link'));
+    writeFileAtomicSync(join(slotDir, 'link'), 'new');
+    expect(lstatSync(join(slotDir, 'link')).isSymbolicLink()).toBe(true);
+    expect(await readFile(join(projectDir, 'real'), 'utf8')).toBe('new');
+  });
+});

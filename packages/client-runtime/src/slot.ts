@@ -113,6 +113,43 @@ export function resolveLogicalName(logicalName: string, options: ResolveLogicalN
   return resolveSlotFile(logicalName, options).path;
 }
 
+/** What a non-regular file is, in words, for messages. */
+export function fileKind(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isFIFO()) return 'a named pipe';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isSymbolicLink()) return 'a symbolic link';
+  return stats.isFile() ? 'a regular file' : 'not a regular file';
+}
+
+/**
+ * Refuses to write over anything but a regular file (or nothing): the atomic rename would
+ * replace a device, a pipe or a directory's entry with a regular file (as root, `/dev/full`).
+ * A symbolic link is followed to what it names. Returns the path to write.
+ */
+export function regularFileTarget(path: string): string {
+  let target = path;
+  const linked = statOrUndefined(path);
+  if (linked?.isSymbolicLink() === true) target = realpathOrSelf(path);
+  const stats = statOrUndefined(target);
+  if (stats !== undefined && !stats.isFile()) {
+    throw new ClientRuntimeError('TSMW_BOINC_NOT_A_REGULAR_FILE', `${target} is ${fileKind(stats)}, not a regular file: the runtime writes only regular files`);
+  }
+  return target;
+}
+
+/**
+ * Checks that a file can be created in `directory` by creating and removing one (permission
+ * bits alone do not tell: read-only mounts, ACLs, root). Throws the system error (EACCES, EROFS...).
+ */
+export function probeWritableDirectory(directory: string): void {
+  const probe = join(directory, `.tsmw-write-probe.${process.pid}.${randomBytes(4).toString('hex')}`);
+  closeSync(openSync(probe, 'wx', 0o600));
+  rmSync(probe, { force: true });
+}
+
 export interface WriteFileAtomicOptions {
   /** Flush the file and its directory to disk (default true). */
   readonly fsync?: boolean;
@@ -134,12 +171,15 @@ function fsyncDirectory(directory: string): void {
 
 /**
  * Writes `data` to `path` so a reader (or a crash) sees either the old file or the whole new
- * one: a temporary file beside it, fsync, rename over `path`, fsync of the directory.
+ * one: a temporary file beside it, fsync, rename over `path`, fsync of the directory. Only over
+ * a regular file or nothing (`TSMW_BOINC_NOT_A_REGULAR_FILE` otherwise); a symbolic link is
+ * followed, so the file it names is replaced, not the link.
  * Synchronous on purpose: it is used on exit paths and from the BOINC poll loop.
  */
 export function writeFileAtomicSync(path: string, data: Uint8Array | string, options: WriteFileAtomicOptions = {}): void {
-  const directory = dirname(path);
-  const temporary = join(directory, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const target = regularFileTarget(path);
+  const directory = dirname(target);
+  const temporary = join(directory, `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   const descriptor = openSync(temporary, 'wx', options.mode ?? 0o644);
   try {
@@ -150,7 +190,7 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string, opt
     } finally {
       closeSync(descriptor);
     }
-    renameSync(temporary, path);
+    renameSync(temporary, target);
   } catch (error) {
     rmSync(temporary, { force: true });
     throw error;

@@ -13,9 +13,9 @@ export interface RuntimeRun {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>;
 }
 
-/** Starts `tsmw-runtime ARGS` in `cwd`, as the client would (the slot as working directory). */
-export function startRuntime(cwd: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): RuntimeRun {
-  const child = spawn(process.execPath, [runtimeBin, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `tsmw-runtime ARGS` in `cwd`, as the client would (the slot as working directory); `as` runs it as another user (needs root). */
+export function startRuntime(cwd: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}, as?: { readonly uid: number; readonly gid: number }): RuntimeRun {
+  const child = spawn(process.execPath, [runtimeBin, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(as === undefined ? {} : { uid: as.uid, gid: as.gid }) });
   let stderr = '';
   let stdout = '';
   child.stderr.on('data', (chunk: Buffer) => {
