@@ -16,6 +16,8 @@ import { join } from 'node:path';
 import { checkJobOptions, createWorkArguments, resolveJobOptions, type BoincJobOptions } from './job-options.js';
 import { formatJobName, jobKeyToken } from './job-name.js';
 import { createOnServerBackend } from './on-server/on-server-backend.js';
+import { createSubmitRpcClient } from './remote/submit-rpc-client.js';
+import type { SubmitRpcClient } from './remote/submit-rpc-types.js';
 import { assertAppName } from './project/tsmw-project-layout.js';
 import { BatchStore, type NewTaskRecord, type StoredFailure, type StoredTask } from './store/batch-store.js';
 import type { BoincBackend, ChunkOutcome, JobGroup, PlannedJob } from './transport/boinc-backend.js';
@@ -43,9 +45,16 @@ export interface BoincOnServerOptions extends BoincTransportCommonOptions {
   /** Refuse to start when config.xml runs no tsmw assimilator or no validator for the app (default true). */
   readonly checkDaemons?: boolean;
   /**
-   * Aborts jobs by name at BOINC when their tasks are cancelled (BOINC's own tools abort only by
-   * database id). Without it a cancelled task's job goes on at BOINC and its result is dropped.
+   * The project's URL and an authenticator with submit rights: the batch's jobs are then created
+   * in a BOINC batch of that account (`create_batch`, once) and cancelled tasks' jobs are aborted
+   * on the server through BOINC's `abort_jobs` (BOINC's own command-line tools abort only by
+   * database id, which `create_work --stdin` never reports; `abort_jobs` only jobs of the
+   * account's batches). Without them (or `abortJobs`) a cancelled task's job goes on at BOINC and
+   * its result is dropped. The authenticator is never logged or put in an error.
    */
+  readonly url?: string | URL;
+  readonly authenticator?: string;
+  /** Aborts jobs by name at BOINC (instead of `url` and `authenticator`). */
   readonly abortJobs?: (jobNames: readonly string[]) => Promise<readonly string[]>;
 }
 
@@ -78,12 +87,20 @@ export function createBoincTransport(options: BoincTransportOptions, jobOptions:
   if (typeof options.projectHome !== 'string' || options.projectHome === '') {
     throw new InvalidArgumentError('createBoincTransport needs projectHome: the directory of the BOINC project (on its server host)');
   }
+  let submitRpc: SubmitRpcClient | undefined;
+  if (options.url !== undefined || options.authenticator !== undefined) {
+    if (options.url === undefined || typeof options.authenticator !== 'string' || options.authenticator === '') {
+      throw new InvalidArgumentError('To abort cancelled jobs on the server give both url (the project URL) and authenticator (an account with submit rights)');
+    }
+    submitRpc = createSubmitRpcClient({ url: options.url, authenticator: options.authenticator });
+  }
   const backend = createOnServerBackend({
     projectHome: options.projectHome,
     app: options.app,
     ...(options.durableStaging === undefined ? {} : { durableStaging: options.durableStaging }),
     ...(options.checkDaemons === undefined ? {} : { checkDaemons: options.checkDaemons }),
     ...(options.abortJobs === undefined ? {} : { abortJobs: options.abortJobs }),
+    ...(submitRpc === undefined ? {} : { submitRpc }),
   });
   return new BoincTransport(backend, options.app, baseOptions, chunkSize, scanIntervalMs, options.onWarning ?? defaultWarning);
 }

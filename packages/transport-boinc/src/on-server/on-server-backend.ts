@@ -12,6 +12,7 @@ import { dataFileName, envelopeFileName } from '../job-name.js';
 import { findAppVersionForModule, readAppManifest } from '../project/app-manifest.js';
 import { bundleTaskModule } from '../project/bundle-task-module.js';
 import { tsmwProgramNames, tsmwProjectLayout, type TsmwProjectLayout } from '../project/tsmw-project-layout.js';
+import type { SubmitRpcClient } from '../remote/submit-rpc-types.js';
 import type { BatchStore, ChunkRecord, StoredFailure } from '../store/batch-store.js';
 import type { BackendStartContext, BackendStarted, BoincBackend, ChunkOutcome, JobGroup, PlannedJob } from '../transport/boinc-backend.js';
 import { formatCreateWorkLine, runCreateWork, waitForProcessExit, type CreateWorkRun } from './create-work.js';
@@ -26,8 +27,14 @@ export interface OnServerBackendOptions {
   readonly durableStaging?: boolean;
   /** Check config.xml's daemons for tsmw's assimilator and a validator of the app (default true). */
   readonly checkDaemons?: boolean;
-  /** Aborts jobs at BOINC by name (BOINC's tools abort only by database id): the remote RPC, when configured. */
+  /** Aborts jobs at BOINC by name (BOINC's tools abort only by database id). */
   readonly abortJobs?: (jobNames: readonly string[]) => Promise<readonly string[]>;
+  /**
+   * BOINC's remote job submission, when configured: the batch's jobs are then created in a BOINC
+   * batch of the submitting account (`create_batch`, once per batch, its id kept in the store),
+   * which `abort_jobs` requires ("job is not part of a batch"), and cancelled jobs are aborted with it.
+   */
+  readonly submitRpc?: Pick<SubmitRpcClient, 'createBatch' | 'abortJobs'>;
   /** How long to wait for a `create_work` an earlier master left running (default 10 minutes). */
   readonly orphanWaitMs?: number;
 }
@@ -56,6 +63,8 @@ export function createOnServerBackend(options: OnServerBackendOptions): BoincBac
   let store: BatchStore | undefined;
   let batch = '';
   let appVersionNum = 0;
+  let boincBatchId: number | undefined;
+  const abortJobs = options.abortJobs ?? (options.submitRpc === undefined ? undefined : (names: readonly string[]) => options.submitRpc!.abortJobs(names));
   let maxEnvelopeBytes = 0;
   const templates = new Map<string, string>();
 
@@ -131,7 +140,7 @@ export function createOnServerBackend(options: OnServerBackendOptions): BoincBac
   return {
     mode: 'on-server',
     location: projectHome,
-    abortsJobs: options.abortJobs !== undefined,
+    abortsJobs: abortJobs !== undefined,
 
     batchDirectory(name) {
       return layout.batchDirectory(name);
@@ -165,6 +174,14 @@ export function createOnServerBackend(options: OnServerBackendOptions): BoincBac
         );
       }
       appVersionNum = version.versionNum;
+      if (options.submitRpc !== undefined) {
+        const known = batchStore.meta('boinc_batch_id');
+        if (known !== undefined) boincBatchId = Number(known);
+        else {
+          boincBatchId = (await options.submitRpc.createBatch({ appName: app, batchName: `tsmw_${batch}` })).batchId;
+          batchStore.setMeta('boinc_batch_id', String(boincBatchId));
+        }
+      }
       return { taskModuleHash: bundle.hash, appVersionNum };
     },
 
@@ -204,7 +221,16 @@ export function createOnServerBackend(options: OnServerBackendOptions): BoincBac
         return formatCreateWorkLine(job.jobName, [envelopeFileName(job.jobName), ...group.dataFileNames.map((name) => byName.get(name)!)]);
       });
       return {
-        arguments: [...createWorkArguments(group.options), '--app_version_num', String(appVersionNum), '--wu_template', inputTemplate, '--result_template', outputTemplate],
+        arguments: [
+          ...createWorkArguments(group.options),
+          '--app_version_num',
+          String(appVersionNum),
+          ...(boincBatchId === undefined ? [] : ['--batch', String(boincBatchId)]),
+          '--wu_template',
+          inputTemplate,
+          '--result_template',
+          outputTemplate,
+        ],
         lines,
       };
     },
@@ -219,8 +245,8 @@ export function createOnServerBackend(options: OnServerBackendOptions): BoincBac
     },
 
     async abort(jobNames) {
-      if (options.abortJobs === undefined || jobNames.length === 0) return [];
-      return options.abortJobs(jobNames);
+      if (abortJobs === undefined || jobNames.length === 0) return [];
+      return abortJobs(jobNames);
     },
 
     async close() {
