@@ -17,6 +17,7 @@ import { checkJobOptions, createWorkArguments, resolveJobOptions, type BoincJobO
 import { formatJobName, jobKeyToken } from './job-name.js';
 import { createOnServerBackend } from './on-server/on-server-backend.js';
 import { createSubmitRpcClient } from './remote/submit-rpc-client.js';
+import { createRemoteBackend } from './remote-mode/remote-backend.js';
 import type { SubmitRpcClient } from './remote/submit-rpc-types.js';
 import { assertAppName } from './project/tsmw-project-layout.js';
 import { BatchStore, type NewTaskRecord, type StoredFailure, type StoredTask } from './store/batch-store.js';
@@ -58,7 +59,26 @@ export interface BoincOnServerOptions extends BoincTransportCommonOptions {
   readonly abortJobs?: (jobNames: readonly string[]) => Promise<readonly string[]>;
 }
 
-export type BoincTransportOptions = BoincOnServerOptions;
+/** From anywhere, through BOINC's remote job submission (`submit_rpc_handler.php`, `job_file.php`, `get_output2.php`). */
+export interface BoincRemoteOptions extends BoincTransportCommonOptions {
+  /** The project's URL (where `submit_rpc_handler.php` is). */
+  readonly url: string | URL;
+  /** An account's authenticator with submit rights; never logged, never in an error. */
+  readonly authenticator: string;
+  /** Where the batches' stores and inboxes live on this machine. */
+  readonly stateDirectory: string;
+  /** Run the jobs with this app version only (`tsmw-setup deploy` prints it); default any. */
+  readonly appVersionNum?: number;
+  /** First wait between polls while results are outstanding, ms (default 10,000); it doubles while nothing changes. */
+  readonly pollIntervalMs?: number;
+  /** The longest wait between polls, ms (default 300,000). */
+  readonly maxPollIntervalMs?: number;
+  /** The RPC client's time-out of one exchange, ms (default 60,000), and retries (default 3). */
+  readonly timeoutMs?: number;
+  readonly retries?: number;
+}
+
+export type BoincTransportOptions = BoincOnServerOptions | BoincRemoteOptions;
 
 const defaultChunkSize = 1000;
 const defaultScanIntervalMs = 5_000;
@@ -84,8 +104,27 @@ export function createBoincTransport(options: BoincTransportOptions, jobOptions:
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new InvalidArgumentError(`chunkSize must be a whole number >= 1, not ${chunkSize}`);
   const scanIntervalMs = options.scanIntervalMs ?? defaultScanIntervalMs;
   if (!(scanIntervalMs > 0)) throw new InvalidArgumentError(`scanIntervalMs must be a positive number of milliseconds, not ${scanIntervalMs}`);
-  if (typeof options.projectHome !== 'string' || options.projectHome === '') {
-    throw new InvalidArgumentError('createBoincTransport needs projectHome: the directory of the BOINC project (on its server host)');
+  const warn = options.onWarning ?? defaultWarning;
+  if ('stateDirectory' in options && options.stateDirectory !== undefined) {
+    if (typeof options.stateDirectory !== 'string' || options.stateDirectory === '') throw new InvalidArgumentError('stateDirectory must be a directory path');
+    if (options.url === undefined || typeof options.authenticator !== 'string' || options.authenticator === '') {
+      throw new InvalidArgumentError('The remote BOINC transport needs url (the project URL) and authenticator (an account with submit rights)');
+    }
+    const remote = createRemoteBackend({
+      url: options.url,
+      authenticator: options.authenticator,
+      app: options.app,
+      stateDirectory: options.stateDirectory,
+      warn,
+      ...(options.appVersionNum === undefined ? {} : { appVersionNum: options.appVersionNum }),
+      ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+      ...(options.maxPollIntervalMs === undefined ? {} : { maxPollIntervalMs: options.maxPollIntervalMs }),
+      rpc: { ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), ...(options.retries === undefined ? {} : { retries: options.retries }) },
+    });
+    return new BoincTransport(remote, options.app, baseOptions, chunkSize, scanIntervalMs, warn);
+  }
+  if (!('projectHome' in options) || typeof options.projectHome !== 'string' || options.projectHome === '') {
+    throw new InvalidArgumentError('createBoincTransport needs projectHome (on the project\'s server host) or url, authenticator and stateDirectory (remotely)');
   }
   let submitRpc: SubmitRpcClient | undefined;
   if (options.url !== undefined || options.authenticator !== undefined) {
@@ -102,7 +141,7 @@ export function createBoincTransport(options: BoincTransportOptions, jobOptions:
     ...(options.abortJobs === undefined ? {} : { abortJobs: options.abortJobs }),
     ...(submitRpc === undefined ? {} : { submitRpc }),
   });
-  return new BoincTransport(backend, options.app, baseOptions, chunkSize, scanIntervalMs, options.onWarning ?? defaultWarning);
+  return new BoincTransport(backend, options.app, baseOptions, chunkSize, scanIntervalMs, warn);
 }
 
 function defaultWarning(message: string): void {

@@ -1,5 +1,5 @@
 // @tsmw/transport-boinc: runs tsmw tasks on a BOINC project.
-export { createBoincTransport, BoincTransport, type BoincTransportOptions, type BoincOnServerOptions, type BoincTransportCommonOptions } from './create-boinc-transport.js';
+export { createBoincTransport, BoincTransport, type BoincTransportOptions, type BoincOnServerOptions, type BoincRemoteOptions, type BoincTransportCommonOptions } from './create-boinc-transport.js';
 export { dirHierDirectory, dirHierPath, DEFAULT_UPLOAD_DOWNLOAD_FANOUT } from './on-server/dir-hier.js';
 
 // The layout and records tsmw keeps in a BOINC project, shared with tsmw-setup.

@@ -72,17 +72,18 @@ describe('tsmw_assimilator', () => {
     expect(await readFile(secret, 'utf8')).toBe('not yours');
   });
 
-  it('never writes outside the inbox: names that are not tsmw jobs of a batch here go to unrouted/ under the workunit id', async () => {
+  it('never writes outside the inbox: outputs that are not of a batch on this server stay where BOINC put them', async () => {
     const crafted = [
       await upload('other_app_wu_0_r5_0'),
-      await upload('tsmw_no-such-batch_k1_a1_0_0'),
+      await upload('tsmw_no-such-batch_k1_a1_0_0'), // a remote master's batch: get_output serves it from upload/
       await upload('tsmw_pi_2026_k1_a1_0_1'), // a second output file tsmw never declares
     ];
     expect(await runAssimilator(['99', ...crafted], io())).toBe(0);
-    expect((await readdir(layout().unroutedDirectory)).sort()).toEqual(['wu99_0', 'wu99_1', 'wu99_2']);
+    for (const path of crafted) expect(existsSync(path)).toBe(true);
+    expect(existsSync(layout().unroutedDirectory)).toBe(false);
     expect(existsSync(layout().batchDirectory('no-such-batch'))).toBe(false);
     expect(await readdir(layout().batchDirectory('pi_2026'))).toEqual([]);
-    expect(stderr).toContain('is not the output of a tsmw job');
+    expect(stderr).toContain('is not the output of a batch on this server; left in place');
   });
 
   it('records a failed job from the error form', async () => {

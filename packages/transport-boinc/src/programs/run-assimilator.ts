@@ -41,8 +41,9 @@ const usage =
  * - `WU_ID FILE...`: the canonical result's output files. Each is moved (a rename: atomic) into the
  *   inbox of the job's batch as `<job>.out`, read back from the file's name (`<job>_<n>_<i>` or
  *   `<job>_<n>_r<random>_<i>`). Nothing is written outside the inbox: the batch and job come only
- *   from a name that parses as a tsmw job name, and a file that is not one goes to
- *   `<project>/tsmw/unrouted/` under a name made from the workunit id.
+ *   from a name that parses as a tsmw job name of a batch whose directory exists on this server;
+ *   any other output (a remote master's batch, served later by BOINC's get_output scripts, or not
+ *   tsmw's) is left where BOINC put it.
  * - `--error ERRMASK WU_NAME WU_ID BATCH`: the job failed; `<job>.error` (JSON) is written into
  *   the inbox atomically.
  * Run again for the same workunit (BOINC does after a failure), it finds its earlier work done.
@@ -78,11 +79,11 @@ async function assimilateOutputs(args: readonly string[], layout: TsmwProjectLay
     return assimilatorExit.usage;
   }
   const routed: Array<{ path: string; jobName: string; batch: string }> = [];
-  const unrouted: Array<{ path: string; index: number }> = [];
-  files.forEach((path, index) => {
+  const unrouted: Array<{ path: string }> = [];
+  files.forEach((path) => {
     const parts = parseOutputFileName(basename(path));
     if (parts !== undefined && parts.fileIndex === 0 && existsSync(layout.batchDirectory(parts.batch))) routed.push({ path, jobName: parts.jobName, batch: parts.batch });
-    else unrouted.push({ path, index });
+    else unrouted.push({ path });
   });
   for (const { path, jobName, batch } of routed) {
     const inbox = layout.batchInbox(batch);
@@ -114,11 +115,11 @@ async function assimilateOutputs(args: readonly string[], layout: TsmwProjectLay
       io.stderr(`tsmw_assimilator: ${path} is not a regular file; job ${jobName} is recorded as failed\n`);
     }
   }
-  for (const { path, index } of unrouted) {
-    await mkdir(layout.unroutedDirectory, { recursive: true });
-    const target = join(layout.unroutedDirectory, `wu${workunitIdText}_${index}`);
-    const moved = await moveRegularFile(path, target);
-    if (moved === 'moved') io.stderr(`tsmw_assimilator: ${basename(path)} is not the output of a tsmw job of a batch on this project; kept as ${target}\n`);
+  for (const { path } of unrouted) {
+    // Not the output of a batch run on this server: a batch of a remote master (whose outputs
+    // BOINC's get_output scripts serve from where the upload handler put them, until the batch is
+    // retired) or not tsmw's at all. Left where BOINC put it.
+    io.stderr(`tsmw_assimilator: ${basename(path)} is not the output of a batch on this server; left in place\n`);
   }
   return assimilatorExit.done;
 }

@@ -296,6 +296,7 @@ export class BatchStore {
       requestCancel: database.prepare(
         'UPDATE tasks SET state = \'cancelled\', cancel = CASE WHEN state IN (\'creating\', \'created\') THEN \'requested\' ELSE cancel END, updated_at = ? WHERE seq = ? AND state IN (\'creating\', \'created\')',
       ),
+      openChunkIds: database.prepare('SELECT DISTINCT chunk_id FROM tasks WHERE state = \'created\' ORDER BY chunk_id'),
       pendingCancels: database.prepare('SELECT * FROM tasks WHERE cancel = \'requested\' ORDER BY seq'),
       cancelDone: database.prepare('UPDATE tasks SET cancel = \'done\', updated_at = ? WHERE seq = ? AND cancel = \'requested\''),
       setRemoteId: database.prepare('UPDATE jobs SET remote_id = ? WHERE job_name = ?'),
@@ -411,6 +412,11 @@ export class BatchStore {
   /** Up to `limit` deliverable tasks after row `afterSeq`, in order (to deliver a large batch page by page). */
   deliverablePage(afterSeq: number, limit: number): StoredTask[] {
     return (this.statements.deliverablePage.all(afterSeq, limit) as TaskRow[]).map(toStoredTask);
+  }
+
+  /** The chunks that have jobs at BOINC whose results are still to come. */
+  openChunkIds(): number[] {
+    return (this.statements.openChunkIds.all() as Array<{ chunk_id: number }>).map((row) => row.chunk_id);
   }
 
   /** Iterates open tasks without loading them all (for large batches). */
