@@ -58,6 +58,11 @@ describe('the BOINC transport, remotely', () => {
     expect([...counters.workunitsByName.values()].every((times) => times === 1)).toBe(true);
     expect(counters.requests.get('submit_rpc_handler:submit_batch')).toBe(2);
     expect(counters.requests.get('submit_rpc_handler:query_batch2')).toBeGreaterThan(0);
+    // Every result in: the BOINC batches are retired.
+    await testProject.project.waitFor(() => ([...testProject.project.batches.values()].filter((batch) => batch.name.startsWith('tsmw_far_')).every((batch) => batch.state === 4) ? true : undefined), {
+      what: 'the batches to be retired',
+      timeoutMs: 60_000,
+    });
   });
 
   it('says why BOINC gave up on a job', async () => {

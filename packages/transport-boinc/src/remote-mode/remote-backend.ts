@@ -134,12 +134,25 @@ export function createRemoteBackend(options: RemoteBackendOptions): BoincBackend
     });
   };
 
+  /** `retire_batch` for each chunk whose every result is in the store (BOINC may then delete its files). */
+  const retireSettled = async (batchStore: BatchStore): Promise<void> => {
+    const open = new Set(batchStore.openChunkIds());
+    for (const id of batchStore.createdChunkIds()) {
+      if (open.has(id) || batchStore.meta(`retired:${id}`) !== undefined || stopped) continue;
+      await client.retireBatch({ batchName: chunkBatchName(id) });
+      batchStore.setMeta(`retired:${id}`, new Date().toISOString());
+    }
+  };
+
   /** One poll: changed jobs of the open chunks; outputs and failures into the inbox. */
   const pollOnce = async (): Promise<boolean> => {
     const batchStore = store;
     if (batchStore === undefined) return false;
     const chunks = batchStore.openChunkIds();
-    if (chunks.length === 0) return false;
+    if (chunks.length === 0) {
+      await retireSettled(batchStore);
+      return false;
+    }
     const inbox = join(join(options.stateDirectory, 'batches', batch), 'inbox');
     const changes = await client.queryBatchChanges({ batchNames: chunks.map(chunkBatchName), minModTime });
     let delivered = false;
@@ -181,6 +194,7 @@ export function createRemoteBackend(options: RemoteBackendOptions): BoincBackend
     }
     minModTime = changes.nextMinModTime;
     if (delivered) nudge();
+    await retireSettled(batchStore);
     return delivered || changes.batches.some((changed) => changed.jobs.length > 0);
   };
 

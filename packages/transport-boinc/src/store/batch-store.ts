@@ -296,6 +296,7 @@ export class BatchStore {
       requestCancel: database.prepare(
         'UPDATE tasks SET state = \'cancelled\', cancel = CASE WHEN state IN (\'creating\', \'created\') THEN \'requested\' ELSE cancel END, updated_at = ? WHERE seq = ? AND state IN (\'creating\', \'created\')',
       ),
+      createdChunkIds: database.prepare('SELECT id FROM chunks WHERE state = \'created\' ORDER BY id'),
       openChunkIds: database.prepare('SELECT DISTINCT chunk_id FROM tasks WHERE state = \'created\' ORDER BY chunk_id'),
       pendingCancels: database.prepare('SELECT * FROM tasks WHERE cancel = \'requested\' ORDER BY seq'),
       cancelDone: database.prepare('UPDATE tasks SET cancel = \'done\', updated_at = ? WHERE seq = ? AND cancel = \'requested\''),
@@ -417,6 +418,11 @@ export class BatchStore {
   /** The chunks that have jobs at BOINC whose results are still to come. */
   openChunkIds(): number[] {
     return (this.statements.openChunkIds.all() as Array<{ chunk_id: number }>).map((row) => row.chunk_id);
+  }
+
+  /** Chunks BOINC has (all their jobs, or some). */
+  createdChunkIds(): number[] {
+    return (this.statements.createdChunkIds.all() as Array<{ id: number }>).map((row) => row.id);
   }
 
   /** Iterates open tasks without loading them all (for large batches). */
