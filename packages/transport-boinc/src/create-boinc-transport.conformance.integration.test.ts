@@ -13,6 +13,8 @@ beforeAll(async () => {
   testProject = await createTestProject({ tasks: conformanceTasksUrl() });
   process.env['TSMW_BOINC_CONFORMANCE_PROJECT'] = testProject.directory;
   process.env['TSMW_BOINC_CONFORMANCE_APP'] = testProject.app;
+  process.env['TSMW_BOINC_CONFORMANCE_URL'] = testProject.project.url;
+  process.env['TSMW_BOINC_CONFORMANCE_AUTHENTICATOR'] = testProject.project.authenticator;
   volunteers = await startFakeVolunteers(testProject);
 }, 60_000);
 
@@ -33,10 +35,14 @@ function countWork(batch: string): ReadonlyMap<string, number> {
   return work;
 }
 
-describeTransportConformance('BOINC transport on the server host (fake project)', () => createBoincTransport({ app: testProject.app, projectHome: testProject.directory, scanIntervalMs: 1000 }), {
+// Cancelled tasks' jobs are aborted on the server through the project's abort_jobs.
+const transport = () =>
+  createBoincTransport({ app: testProject.app, projectHome: testProject.directory, url: testProject.project.url, authenticator: testProject.project.authenticator, scanIntervalMs: 1000 });
+
+describeTransportConformance('BOINC transport on the server host (fake project)', transport, {
   parallelism: 4,
   scaleTasks: 500,
-  testTimeoutMs: 180_000,
+  testTimeoutMs: 300_000,
   durable: {
     transportModule: new URL('../test/fixtures/conformance-transport.mjs', import.meta.url),
     runWaitingTasks: async (batch) => {
