@@ -463,7 +463,9 @@ export class BoincTransport implements TransportV1 {
     // A chunk being created is finished (its create_work runs in a process group of its own and
     // would finish anyway): the store then knows its outcome.
     await this.submitting;
-    await this.cancelling;
+    // Aborts still owed stay in the store and are made by the next master; a forced close does
+    // not wait for a slow server.
+    if (!options.force) await this.cancelling;
     this.closed = true;
     await this.inbox?.stop();
     await this.backend.close();
