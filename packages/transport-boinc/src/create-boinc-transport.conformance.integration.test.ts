@@ -41,7 +41,7 @@ const transport = () =>
 
 describeTransportConformance('BOINC transport on the server host (fake project)', transport, {
   parallelism: 4,
-  scaleTasks: 500,
+  scaleTasks: 200,
   testTimeoutMs: 300_000,
   durable: {
     transportModule: new URL('../test/fixtures/conformance-transport.mjs', import.meta.url),
