@@ -19,7 +19,7 @@ const allowed = {
 // Test tooling a package may use in its tests only: a devDependency, imported from test files
 // (`*.test.ts`, `test/`), never from what ships.
 const testOnly = {
-  '@tsmw/transport-boinc': ['@tsmw/boinc-test-server'],
+  '@tsmw/transport-boinc': ['@tsmw/boinc-test-server', '@tsmw/client-runtime'],
   '@tsmw/setup-cli': ['@tsmw/boinc-test-server'],
   '@tsmw/examples': ['@tsmw/boinc-test-server'],
 };

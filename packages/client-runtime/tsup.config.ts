@@ -1,13 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { defineConfig } from 'tsup';
 
-const require = createRequire(import.meta.url);
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
-// msgpackr's pure-JavaScript build. Its `node` export would try to load the native accelerator
-// (msgpackr-extract) with a runtime require, which a volunteer's host does not have.
-const msgpackrPureJs = join(dirname(require.resolve('msgpackr')), '..', 'index.js');
 
 export default defineConfig([
   {
@@ -29,7 +23,7 @@ export default defineConfig([
     treeshake: true,
   },
   {
-    // The bin: ONE self-contained file, @tsmw/core, msgpackr and fast-xml-parser bundled in,
+    // The bin: ONE self-contained file, @tsmw/core and fast-xml-parser bundled in,
     // nothing but node: imports; minified (names kept), as it is parsed twice at every start
     // (the runtime and its task process).
     entry: { 'tsmw-runtime': 'src/main.ts' },
@@ -50,7 +44,6 @@ export default defineConfig([
     define: { __TSMW_RUNTIME_VERSION__: JSON.stringify(version) },
     esbuildOptions(options) {
       options.conditions = ['@tsmw/source'];
-      options.alias = { msgpackr: msgpackrPureJs };
     },
   },
 ]);

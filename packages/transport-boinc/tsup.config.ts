@@ -1,14 +1,39 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: ['esm'],
-  target: 'node20',
-  platform: 'node',
-  // Class and function names survive bundling: errors print as TaskFailedError, not _TaskFailedError.
-  keepNames: true,
-  // Declarations are built from the entries alone, outside the composite project (tsc -b type-checks it).
-  dts: { compilerOptions: { composite: false } },
-  sourcemap: true,
-  clean: true,
-});
+export default defineConfig([
+  {
+    entry: { index: 'src/index.ts' },
+    format: ['esm'],
+    target: 'node20',
+    platform: 'node',
+    // Class and function names survive bundling: errors print as BatchStoreError, not _BatchStoreError.
+    keepNames: true,
+    // Declarations are built from the entries alone, outside the composite project (tsc -b type-checks it).
+    dts: { compilerOptions: { composite: false } },
+    sourcemap: true,
+    clean: ['!bin/**'],
+  },
+  {
+    // The programs installed into a project: each ONE self-contained file, nothing but node: imports.
+    entry: {
+      'bin/tsmw-assimilator': 'src/bin/tsmw-assimilator.ts',
+      'bin/tsmw-validate': 'src/bin/tsmw-validate.ts',
+      'bin/tsmw-compare': 'src/bin/tsmw-compare.ts',
+    },
+    format: ['esm'],
+    target: 'node18',
+    platform: 'node',
+    outExtension: () => ({ js: '.mjs' }),
+    dts: false,
+    sourcemap: false,
+    clean: false,
+    splitting: false,
+    treeshake: true,
+    noExternal: [/.*/],
+    removeNodeProtocol: false,
+    keepNames: true,
+    esbuildOptions(options) {
+      options.conditions = ['@tsmw/source'];
+    },
+  },
+]);

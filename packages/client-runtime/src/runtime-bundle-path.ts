@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The path of the built runtime, `dist/tsmw-runtime.mjs`: one self-contained file (core,
- * msgpackr and fast-xml-parser inside, no imports but Node's) to ship as the main program of a
+ * fast-xml-parser inside, no imports but Node's) to ship as the main program of a
  * BOINC app version.
  */
 export function runtimeBundlePath(): string {
