@@ -1,11 +1,24 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: ['esm'],
-  target: 'node20',
-  platform: 'node',
-  dts: true,
-  sourcemap: true,
-  clean: true,
-});
+export default defineConfig([
+  {
+    // The library: the operations behind the commands, for scripts and tests.
+    entry: { index: 'src/index.ts' },
+    format: ['esm'],
+    target: 'node20',
+    platform: 'node',
+    dts: true,
+    sourcemap: true,
+    clean: ['!cli.js'],
+  },
+  {
+    // The bin: `tsmw-setup` (src/cli.ts starts with a shebang; tsup keeps it and sets the exec bit).
+    entry: { cli: 'src/cli.ts' },
+    format: ['esm'],
+    target: 'node20',
+    platform: 'node',
+    dts: false,
+    sourcemap: true,
+    clean: false,
+  },
+]);
