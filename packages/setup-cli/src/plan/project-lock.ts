@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
@@ -36,7 +36,9 @@ async function readRecord(path: string): Promise<LockRecord | undefined> {
  * On SIGINT/SIGTERM the lock is released before the process ends.
  */
 export async function withProjectLock<T>(lockPath: string, command: string, body: () => Promise<T>): Promise<T> {
-  await mkdir(dirname(lockPath), { recursive: true });
+  // The directories made for the lock are taken away again if nothing else was put in them:
+  // a run that fails before writing leaves the project as it found it.
+  const createdFrom = await mkdir(dirname(lockPath), { recursive: true });
   const record: LockRecord = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString() };
   const text = `${JSON.stringify(record)}\n`;
   for (let attempt = 0; ; attempt += 1) {
@@ -64,6 +66,14 @@ export async function withProjectLock<T>(lockPath: string, command: string, body
       if (readFileSync(lockPath, 'utf8') === text) rmSync(lockPath, { force: true });
     } catch {
       // already gone
+    }
+    if (createdFrom === undefined) return;
+    for (let directory = dirname(lockPath); directory.length >= createdFrom.length; directory = dirname(directory)) {
+      try {
+        rmdirSync(directory);
+      } catch {
+        break; // not empty: something was written there
+      }
     }
   };
   const onSignal = (signal: NodeJS.Signals): void => {

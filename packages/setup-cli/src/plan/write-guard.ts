@@ -54,8 +54,10 @@ export async function createWriteGuard(roots: readonly string[]): Promise<WriteG
         if (PathEscapeError.isInstance(error)) throw error;
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
-      const existing = await deepestExisting(dirname(target));
-      const real = await realpath(existing);
+      // What exists of the path is followed to where it really is; what does not exist yet is
+      // created as plain directories below it. The whole must stay inside the root's real place.
+      const existing = await deepestExisting(target);
+      const real = resolve(await realpath(existing), relative(existing, target));
       if (!isInside(realRoots[index]!, real)) {
         throw new PathEscapeError(`${target} would be written through ${existing}, which leads to ${real}, outside ${resolvedRoots[index]}; tsmw-setup does not follow links out of the project or the cache`);
       }
