@@ -1,4 +1,5 @@
 // @tsmw/transport-boinc: runs tsmw tasks on a BOINC project.
+export { createBoincTransport, BoincTransport, type BoincTransportOptions, type BoincOnServerOptions, type BoincTransportCommonOptions } from './create-boinc-transport.js';
 export { dirHierDirectory, dirHierPath, DEFAULT_UPLOAD_DOWNLOAD_FANOUT } from './on-server/dir-hier.js';
 
 // The layout and records tsmw keeps in a BOINC project, shared with tsmw-setup.
@@ -29,3 +30,22 @@ export { bundleTaskModule, listBundleTasks, taskModuleBundleTarget, type TaskMod
 // Errors
 export { BoincProjectError } from './errors/boinc-project-error.js';
 export { TaskModuleBundleError } from './errors/task-module-bundle-error.js';
+
+// Job names and the batch store.
+export { formatJobName, parseJobName, parseOutputFileName, jobKeyToken, envelopeFileName, dataFileName, type JobNameParts, type OutputFileNameParts } from './job-name.js';
+export { BatchStore, storedTaskKey, type BatchStoreOptions, type StoredTask, type StoredTaskState, type StoredFailure, type NewTaskRecord, type ChunkRecord, type BatchCounts } from './store/batch-store.js';
+export { describeErrorMask, formatJobFailure, workunitErrorBits } from './error-mask.js';
+export { BatchStoreError } from './errors/batch-store-error.js';
+export { BatchInUseError } from './errors/batch-in-use-error.js';
+export { CreateWorkError } from './errors/create-work-error.js';
+export { AppVersionNotDeployedError } from './errors/app-version-not-deployed-error.js';
+export { BoincJobFailedError } from './errors/boinc-job-failed-error.js';
+
+// The programs tsmw-setup installs into a project, and the templates it writes.
+export { tsmwProgramPaths } from './program-paths.js';
+export { renderInputTemplate, renderOutputTemplate, envelopeOpenName, resultOpenName, type InputTemplateOptions, type OutputTemplateOptions } from './on-server/job-templates.js';
+export { runAssimilator, assimilatorExit, type InboxErrorRecord, type AssimilatorIo } from './programs/run-assimilator.js';
+export { runValidatorInit, runValidatorCompare, resultsMatch, validatorExit, type ValidatorIo } from './programs/run-validator.js';
+export { structurallyEqual } from './structurally-equal.js';
+export { checkJobOptions, resolveJobOptions, createWorkArguments, boincOptionNames, type BoincJobOptions } from './job-options.js';
+export { readProjectConfig, parseProjectConfig, type BoincProjectConfig } from './on-server/project-config.js';

@@ -6,7 +6,10 @@ export type BoincTestServerErrorCode =
   | 'TSMW_BOINC_TEST_SERVER_TIMEOUT'
   | 'TSMW_BOINC_TEST_SERVER_CLOSED'
   | 'TSMW_BOINC_CLIENT_NOT_FOUND'
-  | 'TSMW_BOINC_CLIENT_FAILED';
+  | 'TSMW_BOINC_CLIENT_FAILED'
+  | 'TSMW_BOINC_TEST_XML_INVALID'
+  | 'TSMW_BOINC_FAKE_PROJECT_INVALID'
+  | 'TSMW_BOINC_FAKE_PROJECT_COMMAND_FAILED';
 
 /** Every error the BOINC test server and the client harness raise; `code` is stable. */
 export class BoincTestServerError extends Error {

@@ -23,5 +23,37 @@ export { renderSchedulerReply } from './scheduler-reply.js';
 export type { ReplyInputFile, ReplyJob, ReplyOutputFile, SchedulerReplyOptions } from './scheduler-reply.js';
 export { createUploadHandler } from './upload-handler.js';
 export type { DataServerResponse, DataServerStatus, ExpectedUpload, UploadHandler, UploadHandlerOptions } from './upload-handler.js';
-export { parseXml, findChild, findChildren, childText, childNumber, childFlag, textOf, decodeEntities, escapeXmlText } from './parse-xml.js';
-export type { XmlElement, XmlNode } from './parse-xml.js';
+export {
+  parseXml,
+  tryParseXml,
+  findChild,
+  findChildren,
+  findDescendant,
+  childText,
+  childNumber,
+  childFlag,
+  textOf,
+  escapeXmlText,
+  escapeXmlAttribute,
+  xmlElement,
+} from './parse-xml.js';
+export type { ParseXmlOptions, XmlElement, XmlNode } from './parse-xml.js';
+export { createFakeBoincProject } from './create-fake-boinc-project.js';
+export type {
+  AssimilatorRun,
+  FakeBatch,
+  FakeBoincApp,
+  FakeBoincProject,
+  FakeBoincProjectCounters,
+  FakeBoincProjectOptions,
+  FakeBoincUser,
+  FakeProjectCall,
+  FakeProjectProgram,
+  FakeWorkunitView,
+  RemoteFault,
+  ResultFault,
+  ValidatorRun,
+} from './create-fake-boinc-project.js';
+export { dirHierDirectory, dirHierPath, dirHierUrl, DEFAULT_FANOUT } from './fake-project/dir-hier.js';
+export { parseCommandLine } from './fake-project/parse-command-line.js';
+export { WorkunitError, ResultOutcome as ResultOutcomeCode, ResultServerState, ValidateState, AssimilateState } from './fake-project/project-daemons.js';

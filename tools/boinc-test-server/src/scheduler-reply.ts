@@ -30,6 +30,10 @@ export interface ReplyJob {
   readonly rscFpopsBound: number;
   readonly rscMemoryBound: number;
   readonly rscDiskBound: number;
+  /** This job's app, version and platform when they differ from the reply's. */
+  readonly appName?: string;
+  readonly versionNum?: number;
+  readonly platform?: string;
 }
 
 export interface SchedulerReplyOptions {
@@ -48,6 +52,8 @@ export interface SchedulerReplyOptions {
   readonly acknowledgedResults: readonly string[];
   /** A message the client shows in its event log. */
   readonly message?: string;
+  /** Results the client holds that it should abort (`<result_abort>`, BOINC's `send_result_abort`). */
+  readonly resultAborts?: readonly string[];
 }
 
 function element(name: string, value: string | number): string {
@@ -70,8 +76,9 @@ export function renderSchedulerReply(options: SchedulerReplyOptions): string {
   if (options.message !== undefined) {
     lines.push(`<message priority="low">${escapeXmlText(options.message)}</message>`);
   }
-  if (options.jobs.length > 0) {
-    lines.push('<app>', `    ${element('name', options.appName)}`, `    ${element('user_friendly_name', options.appName)}`, '</app>');
+  const apps = [...new Set(options.jobs.map((job) => job.appName ?? options.appName))];
+  for (const app of apps) {
+    lines.push('<app>', `    ${element('name', app)}`, `    ${element('user_friendly_name', app)}`, '</app>');
   }
   for (const job of options.jobs) {
     for (const input of job.inputFiles) {
@@ -91,7 +98,7 @@ export function renderSchedulerReply(options: SchedulerReplyOptions): string {
       `    ${element('rsc_memory_bound', job.rscMemoryBound)}`,
       `    ${element('rsc_disk_bound', job.rscDiskBound)}`,
       `    ${element('name', job.workunitName)}`,
-      `    ${element('app_name', options.appName)}`,
+      `    ${element('app_name', job.appName ?? options.appName)}`,
     );
     if (job.commandLine !== undefined) lines.push(`<command_line>\n${escapeXmlText(job.commandLine)}\n</command_line>`);
     for (const input of job.inputFiles) {
@@ -126,11 +133,14 @@ export function renderSchedulerReply(options: SchedulerReplyOptions): string {
       );
     }
     lines.push(
-      `    ${element('platform', options.platform)}`,
-      `    ${element('version_num', options.versionNum)}`,
+      `    ${element('platform', job.platform ?? options.platform)}`,
+      `    ${element('version_num', job.versionNum ?? options.versionNum)}`,
       '    <plan_class></plan_class>',
       '</result>',
     );
+  }
+  for (const name of options.resultAborts ?? []) {
+    lines.push('<result_abort>', `    ${element('name', name)}`, '</result_abort>');
   }
   for (const name of options.acknowledgedResults) {
     lines.push('<result_ack>', `    ${element('name', name)}`, '</result_ack>');

@@ -1,4 +1,4 @@
-import { childNumber, childText, findChild, findChildren, parseXml, textOf } from './parse-xml.js';
+import { childNumber, childText, findChild, findChildren, textOf, tryParseXml } from './parse-xml.js';
 import type { XmlElement } from './parse-xml.js';
 
 /** The client-side state of a result (`RESULT_*` in BOINC's `lib/common_defs.h`). */
@@ -78,7 +78,9 @@ export class SchedulerRequestParseError extends Error {
 }
 
 export function parseSchedulerRequest(text: string): SchedulerRequestMessage {
-  const request = findChild(parseXml(text), 'scheduler_request');
+  const document = tryParseXml(text, { rawElements: ['stderr_out'] });
+  if (!document) throw new SchedulerRequestParseError('The body is not readable XML.');
+  const request = findChild(document, 'scheduler_request');
   if (!request) throw new SchedulerRequestParseError('The body has no <scheduler_request> element.');
   const major = childText(request, 'core_client_major_version');
   const minor = childText(request, 'core_client_minor_version');
@@ -127,7 +129,7 @@ function parseReportedResult(element: XmlElement): ReportedResultMessage {
     finalCpuTime: childNumber(element, 'final_cpu_time') ?? 0,
     finalElapsedTime: childNumber(element, 'final_elapsed_time') ?? 0,
     stderrOut,
-    stderrText: stderrElement ? extractStderrText(stderrElement) : '',
+    stderrText: extractStderrText(stderrOut),
     versionNum: childNumber(element, 'version_num') ?? childNumber(element, 'app_version_num'),
     platform: childText(element, 'platform'),
     outputFiles: findChildren(element, 'file_info').map((file) => ({
@@ -145,13 +147,16 @@ function outcomeOf(state: ClientResultState, exitStatus: number): ResultOutcome 
 }
 
 /** The text between `<stderr_txt>` and `</stderr_txt>` (inside the CDATA section), without the tags. */
-function extractStderrText(stderrElement: XmlElement): string {
-  const element = findChild(stderrElement, 'stderr_txt');
-  if (element) return textOf(element).replace(/^\n/, '');
-  const all = textOf(stderrElement);
-  const start = all.indexOf('<stderr_txt>');
+function extractStderrText(rawStderrOut: string): string {
+  const start = rawStderrOut.indexOf('<stderr_txt>');
   if (start === -1) return '';
-  const end = all.lastIndexOf('</stderr_txt>');
-  const body = all.slice(start + '<stderr_txt>'.length, end === -1 ? all.length : end);
+  const end = rawStderrOut.lastIndexOf('</stderr_txt>');
+  let body = rawStderrOut.slice(start + '<stderr_txt>'.length, end === -1 ? rawStderrOut.length : end);
+  if (!rawStderrOut.includes('<![CDATA[')) {
+    // Without a CDATA section the text is escaped XML.
+    const parsed = tryParseXml(`<t>${body}</t>`);
+    const element = parsed && findChild(parsed, 't');
+    if (element) body = textOf(element);
+  }
   return body.startsWith('\n') ? body.slice(1) : body;
 }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { childNumber, childText, findChild, parseXml } from './parse-xml.js';
-import { escapeXmlText } from './parse-xml.js';
+import { childNumber, childText, escapeXmlText, findChild, tryParseXml } from './parse-xml.js';
 
 /** `0` success, `1` transient error (the client retries), `-1` permanent error (the upload fails). */
 export type DataServerStatus = 0 | 1 | -1;
@@ -81,7 +80,8 @@ export function createUploadHandler(options: UploadHandlerOptions): UploadHandle
   }
 
   function handleUpload(body: Buffer, dataIndex: number, header: string): DataServerResponse {
-    const root = parseXml(header);
+    const root = tryParseXml(header);
+    if (!root) return refuse(1, 'none', undefined, 'unreadable request');
     const request = findChild(root, 'data_server_request') ?? root;
     const upload = findChild(request, 'file_upload');
     if (!upload) return refuse(1, 'none', undefined, 'no command');

@@ -58,6 +58,12 @@ export interface TsmwProjectLayout {
   batchDirectory(batch: string): string;
   /** `<project>/tsmw/batches/<batch>/inbox`: where the assimilator puts the batch's outputs and errors; the transport is its only reader. */
   batchInbox(batch: string): string;
+  /** `<project>/tsmw/batches/<batch>/results`: result envelopes the transport took from the inbox and recorded (kept while the batch is). */
+  batchResultsDirectory(batch: string): string;
+  /** `<project>/tsmw/batches/<batch>/batch.sqlite`: the batch's durable store. */
+  batchStorePath(batch: string): string;
+  /** `<project>/tsmw/unrouted`: outputs and errors of workunits whose name is not a tsmw job name (kept for an administrator). */
+  readonly unroutedDirectory: string;
   /** `templates/<app>_in`, relative to the project (as `create_work --wu_template` takes it). */
   inputTemplateName(app: string): string;
   /** `templates/<app>_out`, relative to the project. */
@@ -95,6 +101,15 @@ export function tsmwProjectLayout(projectHome: string): TsmwProjectLayout {
       assertBatchName(batch);
       return join(batchesDirectory, batch, 'inbox');
     },
+    batchResultsDirectory(batch) {
+      assertBatchName(batch);
+      return join(batchesDirectory, batch, 'results');
+    },
+    batchStorePath(batch) {
+      assertBatchName(batch);
+      return join(batchesDirectory, batch, 'batch.sqlite');
+    },
+    unroutedDirectory: join(tsmwDirectory, 'unrouted'),
     inputTemplateName(app) {
       assertAppName(app);
       return `templates/${app}_in`;
