@@ -99,7 +99,8 @@ export async function runInit(options: InitOptions): Promise<SetupReport> {
     }
 
     // 3. Templates and 4. tsmw's programs in bin/.
-    await planTemplates(plan, layout, options.app, { minQuorum, targetNresults });
+    await planTemplates(plan, layout, options.app);
+    if (targetNresults !== minQuorum) plan.notes.push(`create workunits with targetNresults ${targetNresults} and minQuorum ${minQuorum} (transport job options): BOINC takes them per workunit, not from the project`);
     await planPrograms(plan, layout);
 
     // 5. The app version.

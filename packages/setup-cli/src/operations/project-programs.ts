@@ -32,11 +32,7 @@ exec "$node" ${shellQuote(programPath)} "$@"
 
 /** Plans tsmw's programs: each built program into `tsmw/programs/`, its launcher into `bin/`. */
 export async function planPrograms(plan: ChangePlan, layout: TsmwProjectLayout): Promise<void> {
-  const artifacts = await transportArtifacts();
-  if (artifacts === undefined) {
-    plan.warnings.push('this @tsmw/transport-boinc build has no assimilator or validator programs: bin/tsmw_* were not installed, and no result can be assimilated until they are');
-    return;
-  }
+  const artifacts = transportArtifacts();
   for (const [role, name] of Object.entries(tsmwProgramNames) as [keyof typeof tsmwProgramNames, string][]) {
     const source = artifacts.programs[role];
     const target = join(layout.programsDirectory, basename(source));
@@ -63,18 +59,13 @@ export async function planProgramRemoval(plan: ChangePlan, layout: TsmwProjectLa
   plan.emptyDirectories.push(layout.programsDirectory);
 }
 
-export interface TemplateOptions {
-  readonly minQuorum: number;
-  readonly targetNresults: number;
-}
-
-/** Plans `templates/APP_in` and `templates/APP_out`, as the transport renders them. */
-export async function planTemplates(plan: ChangePlan, layout: TsmwProjectLayout, app: string, options: TemplateOptions): Promise<void> {
-  const artifacts = await transportArtifacts();
-  if (artifacts === undefined) {
-    plan.warnings.push(`this @tsmw/transport-boinc build renders no templates: templates/${app}_in and _out were not written`);
-    return;
-  }
-  await planWrite(plan, join(layout.projectHome, layout.inputTemplateName(app)), artifacts.inputTemplate(app, options));
-  await planWrite(plan, join(layout.projectHome, layout.outputTemplateName(app)), artifacts.outputTemplate(app, options));
+/**
+ * Plans `templates/APP_in` and `templates/APP_out` as the transport renders them: BOINC's
+ * default templates of the app (what `create_work` and remote submission use when no other is
+ * named). They carry no quorum or bounds: the transport passes those per job.
+ */
+export async function planTemplates(plan: ChangePlan, layout: TsmwProjectLayout, app: string): Promise<void> {
+  const artifacts = transportArtifacts();
+  await planWrite(plan, join(layout.projectHome, layout.inputTemplateName(app)), artifacts.inputTemplate);
+  await planWrite(plan, join(layout.projectHome, layout.outputTemplateName(app)), artifacts.outputTemplate);
 }

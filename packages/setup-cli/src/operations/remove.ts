@@ -78,6 +78,11 @@ export async function runRemove(options: ProjectCommandOptions): Promise<SetupRe
     if (state !== undefined) {
       await planDelete(plan, join(layout.projectHome, layout.inputTemplateName(app)), { text: true });
       await planDelete(plan, join(layout.projectHome, layout.outputTemplateName(app)), { text: true });
+      // The transport's own templates for the app (content-addressed, one per job group).
+      const transportTemplate = new RegExp(`^tsmw_${app.replaceAll('.', '\\.')}_(in|out)_[0-9a-f]{16}$`);
+      for (const name of await listFiles(join(layout.projectHome, 'templates'))) {
+        if (transportTemplate.test(name)) await planDelete(plan, join(layout.projectHome, 'templates', name), { text: true });
+      }
     }
     await planAppVersionRemoval(plan, context, app);
     await planDelete(plan, paths.state(app), { text: true });

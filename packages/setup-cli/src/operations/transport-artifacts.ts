@@ -1,18 +1,20 @@
-import type { TsmwProgram } from '@tsmw/transport-boinc';
-import type { TemplateOptions } from './project-programs.js';
+import { DEFAULT_MAX_ENVELOPE_BYTES } from '@tsmw/core';
+import { renderInputTemplate, renderOutputTemplate, tsmwProgramPaths, type TsmwProgram } from '@tsmw/transport-boinc';
 
-/** What tsmw-setup installs from the BOINC transport: its programs and its templates. */
+/** What tsmw-setup installs from the BOINC transport: its programs and its default templates. */
 export interface TransportArtifacts {
   /** Built, self-contained program files by role. */
   readonly programs: Readonly<Record<TsmwProgram, string>>;
-  inputTemplate(app: string, options: TemplateOptions): string;
-  outputTemplate(app: string, options: TemplateOptions): string;
+  /** `templates/APP_in`: the task envelope as `in` (the transport writes per-batch variants with data files itself). */
+  readonly inputTemplate: string;
+  /** `templates/APP_out`: the result envelope as `out`, at most core's envelope cap. */
+  readonly outputTemplate: string;
 }
 
-/**
- * The transport's programs and template renderers. Undefined while the transport package does
- * not provide them (they arrive with the BOINC transport's on-server mode).
- */
-export async function transportArtifacts(): Promise<TransportArtifacts | undefined> {
-  return undefined;
+export function transportArtifacts(): TransportArtifacts {
+  return {
+    programs: tsmwProgramPaths(),
+    inputTemplate: renderInputTemplate(),
+    outputTemplate: renderOutputTemplate({ maxNbytes: DEFAULT_MAX_ENVELOPE_BYTES }),
+  };
 }
