@@ -47,8 +47,12 @@ exec "$node" "$runtime" "$@"
 `;
 }
 
+/** Where the `--node host` launcher looks for node when it is not on the client's PATH (a service's PATH is short). */
+export const hostNodeDirectories = ['/usr/local/bin', '/usr/bin', '/opt/homebrew/bin'] as const;
+
 /** The Linux/macOS launcher for `--node host`: the host's Node.js >= 18, or a one-line failure. */
-export function hostNodeLauncher(runtimeFileName: string): string {
+export function hostNodeLauncher(runtimeFileName: string, directories: readonly string[] = hostNodeDirectories): string {
+  const candidates = directories.map((directory) => shellQuote(`${directory}/node`)).join(' ');
   return `#!/bin/sh
 # tsmw launcher (--node host), written by tsmw-setup: runs the tsmw runtime with the host's
 # Node.js. The BOINC client runs it from a slot as ../../projects/<project>/<this file>.
@@ -56,12 +60,12 @@ dir=$(dirname "$0")
 runtime="$dir/"${shellQuote(runtimeFileName)}
 node=$(command -v node 2>/dev/null)
 if [ -z "$node" ]; then
-  for candidate in /usr/local/bin/node /usr/bin/node /opt/homebrew/bin/node; do
+  for candidate in ${candidates}; do
     if [ -x "$candidate" ]; then node=$candidate; break; fi
   done
 fi
 if [ -z "$node" ]; then
-  echo "tsmw launcher: no Node.js on this host (not on PATH=$PATH, nor in /usr/local/bin, /usr/bin, /opt/homebrew/bin); this app version needs Node.js 18 or newer installed" >&2
+  echo "tsmw launcher: no Node.js on this host (not on PATH=$PATH, nor in ${directories.join(', ')}); this app version needs Node.js 18 or newer installed" >&2
   exit 1
 fi
 major=$("$node" -p 'process.versions.node.split(".")[0]' 2>/dev/null)
