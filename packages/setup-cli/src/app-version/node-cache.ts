@@ -126,8 +126,16 @@ export async function fetchNode(release: NodeRelease, options: FetchNodeOptions)
     await rm(tarball, { force: true });
     const record: CacheRecord = { packageName: release.packageName, version: release.version, integrity: release.integrity, size, sha256: await sha256File(binary) };
     await writeFile(join(workDirectory, 'record.json'), `${JSON.stringify(record, null, 2)}\n`);
-    await rm(finalDirectory, { recursive: true, force: true });
-    await rename(workDirectory, finalDirectory);
+    // Another run may have finished the same download meanwhile: then its entry is kept.
+    if ((await findCachedNode(options.cacheDirectory, release)) === undefined) {
+      await rm(finalDirectory, { recursive: true, force: true });
+      try {
+        await rename(workDirectory, finalDirectory);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+      }
+    }
   } finally {
     await rm(workDirectory, { recursive: true, force: true });
   }

@@ -66,7 +66,12 @@ export async function buildSingleExecutable(target: CachedNode, builder: CachedN
     await rm(join(work, 'sea-prep.blob'), { force: true });
     await writeFile(join(work, 'record.json'), `${JSON.stringify({ size, sha256, targetSha256: target.sha256 }, null, 2)}\n`);
     await rm(directory, { recursive: true, force: true });
-    await rename(work, directory);
+    try {
+      await rename(work, directory);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error; // another run built the same one
+    }
     return { path: finalPath, size, sha256 };
   } finally {
     await rm(work, { recursive: true, force: true });
