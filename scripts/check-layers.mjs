@@ -16,11 +16,21 @@ const allowed = {
   // Test tooling: may use the public entry points of the product packages.
   '@tsmw/boinc-test-server': ['@tsmw/core', '@tsmw/client-runtime'],
 };
+// Test tooling a package may use in its tests only: a devDependency, imported from test files
+// (`*.test.ts`, `test/`), never from what ships.
+const testOnly = {
+  '@tsmw/transport-boinc': ['@tsmw/boinc-test-server', '@tsmw/client-runtime'],
+  '@tsmw/setup-cli': ['@tsmw/boinc-test-server'],
+  '@tsmw/examples': ['@tsmw/boinc-test-server'],
+};
+const isTestFile = (file) => /\.(test|e2e\.test|integration\.test)\.[cm]?[jt]sx?$/.test(file) || /[\\/]test[\\/]/.test(relative(root, file));
 // Public subpaths: anything else under a package name is a deep import.
 const publicEntryPoints = new Set([
   '@tsmw/core',
   '@tsmw/core/testing',
   '@tsmw/core/testing/conformance-tasks',
+  '@tsmw/core/testing/file-transport',
+  '@tsmw/boinc-test-server',
   '@tsmw/transport-local',
   '@tsmw/transport-boinc',
   '@tsmw/client-runtime',
@@ -55,11 +65,12 @@ for (const workspace of workspaces) {
     continue;
   }
   const mayUse = new Set(allowed[name]);
+  const mayTestWith = new Set(testOnly[name] ?? []);
   for (const field of ['dependencies', 'devDependencies', 'peerDependencies']) {
     for (const dependency of Object.keys(manifest[field] ?? {})) {
-      if (dependency.startsWith('@tsmw/') && dependency !== name && !mayUse.has(dependency)) {
-        violations.push(`${relative(root, manifestPath)}: ${name} must not depend on ${dependency} (${field})`);
-      }
+      if (!dependency.startsWith('@tsmw/') || dependency === name || mayUse.has(dependency)) continue;
+      if (field === 'devDependencies' && mayTestWith.has(dependency)) continue;
+      violations.push(`${relative(root, manifestPath)}: ${name} must not depend on ${dependency} (${field}${mayTestWith.has(dependency) ? ': test tooling belongs in devDependencies' : ''})`);
     }
   }
   for (const folder of ['src', 'test']) {
@@ -73,6 +84,10 @@ for (const workspace of workspaces) {
         }
         if (!specifier?.startsWith('@tsmw/')) continue;
         const packageName = specifier.split('/').slice(0, 2).join('/');
+        if (packageName !== name && mayTestWith.has(packageName)) {
+          if (!isTestFile(file)) violations.push(`${relative(root, file)}: ${packageName} is test tooling; only tests may import it`);
+          continue;
+        }
         if (packageName !== name && !mayUse.has(packageName)) {
           violations.push(`${relative(root, file)}: ${name} must not import ${packageName}`);
         } else if (!publicEntryPoints.has(specifier)) {

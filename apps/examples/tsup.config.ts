@@ -12,6 +12,8 @@ export default defineConfig({
   format: ['esm'],
   target: 'node20',
   platform: 'node',
+  // Class and function names survive bundling: errors print as TaskFailedError, not _TaskFailedError.
+  keepNames: true,
   dts: {
     entry: {
       'monte-pi/tasks': 'src/monte-pi/tasks.ts',

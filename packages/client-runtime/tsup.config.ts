@@ -16,6 +16,8 @@ export default defineConfig([
     format: ['esm'],
     target: 'node18',
     platform: 'node',
+    // Class and function names survive bundling: errors print as TaskFailedError, not _TaskFailedError.
+    keepNames: true,
     dts: true,
     sourcemap: true,
     // Keep the bin, which the other configuration writes at the same time.
@@ -30,6 +32,8 @@ export default defineConfig([
     format: ['esm'],
     target: 'node18',
     platform: 'node',
+    // Class and function names survive bundling: errors print as TaskFailedError, not _TaskFailedError.
+    keepNames: true,
     outExtension: () => ({ js: '.mjs' }),
     dts: false,
     sourcemap: false,

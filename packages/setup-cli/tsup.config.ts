@@ -7,9 +7,11 @@ export default defineConfig([
     format: ['esm'],
     target: 'node20',
     platform: 'node',
+    // Class and function names survive bundling: errors print as ProjectFileError, not _ProjectFileError.
+    keepNames: true,
     dts: true,
     sourcemap: true,
-    clean: ['!cli.js'],
+    clean: ['!cli.js', '!cli.js.map'],
   },
   {
     // The bin: `tsmw-setup` (src/cli.ts starts with a shebang; tsup keeps it and sets the exec bit).
@@ -17,6 +19,7 @@ export default defineConfig([
     format: ['esm'],
     target: 'node20',
     platform: 'node',
+    keepNames: true,
     dts: false,
     sourcemap: true,
     clean: false,

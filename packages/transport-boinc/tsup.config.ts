@@ -13,6 +13,8 @@ export default defineConfig([
     format: ['esm'],
     target: 'node20',
     platform: 'node',
+    // Class and function names survive bundling: errors print as BatchStoreError, not _BatchStoreError.
+    keepNames: true,
     dts: true,
     sourcemap: true,
     clean: ['!bin/**'],
@@ -35,6 +37,7 @@ export default defineConfig([
     treeshake: true,
     noExternal: [/.*/],
     removeNodeProtocol: false,
+    keepNames: true,
     esbuildOptions(options) {
       options.conditions = ['@tsmw/source'];
       options.alias = { msgpackr: msgpackrPureJs };

@@ -11,6 +11,8 @@ export default defineConfig({
   format: ['esm'],
   target: 'node20',
   platform: 'node',
+  // Class and function names survive bundling: errors print as TaskFailedError, not _TaskFailedError.
+  keepNames: true,
   dts: { entry: { index: 'src/index.ts' } },
   sourcemap: true,
   clean: true,

@@ -5,6 +5,8 @@ export default defineConfig({
   format: ['esm'],
   target: 'node20',
   platform: 'node',
+  // Class and function names survive bundling: errors print as TaskFailedError, not _TaskFailedError.
+  keepNames: true,
   dts: true,
   sourcemap: true,
   clean: true,

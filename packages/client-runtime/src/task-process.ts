@@ -146,6 +146,7 @@ async function run(message: RunTaskMessage): Promise<void> {
     readFile: async (_taskId, name) => new Uint8Array(await readFile(resolveLogicalName(name, { slotDir: message.slotDir, boincDir: message.boincDir }))),
     // One task per process: the process's CPU time is the task's, and it stops while suspended.
     cpuClock: () => processCpuSeconds() * 1000,
+    consoleCapture: 'exclusive',
     ...(message.host === undefined ? {} : { host: message.host }),
   });
   if (progressTimer !== undefined) clearTimeout(progressTimer);

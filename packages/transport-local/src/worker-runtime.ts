@@ -171,6 +171,8 @@ export function startWorkerRuntime(port: WorkerPort): void {
     progressIntervalMs = message.progressIntervalMs;
     markRunning = openRunningMarker(message.runningMarker);
     executeOptions = {
+      // A worker runs tasks only, one at a time: the cheap way to tell whose output is whose.
+      consoleCapture: 'exclusive',
       moduleHash: message.moduleHash,
       maxEnvelopeBytes: message.maxEnvelopeBytes,
       onProgress,

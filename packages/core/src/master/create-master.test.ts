@@ -3,7 +3,6 @@ import {
   createEventQueue,
   createMaster,
   decodeTaskEnvelope,
-  defineTask,
   encodeResultEnvelope,
   MasterClosedError,
   TaskFailedError,
@@ -15,9 +14,8 @@ import {
   type TransportV1,
 } from '@tsmw/core';
 
-const tasksUrl = new URL('../../test/fixtures/tasks.mjs', import.meta.url);
-const add = defineTask('add', (input: { a: number; b: number }) => input.a + input.b);
-const echo = defineTask('echo', (input: unknown) => input);
+const tasksUrl = new URL('../../test/fixtures/master-tasks.ts', import.meta.url);
+import { add, echo } from '../../test/fixtures/master-tasks.js';
 
 /**
  * A transport double driven by the test: it records what the master hands over and lets the
@@ -204,7 +202,7 @@ describe('createMaster', () => {
 
   it('durable transports: recovered tasks come back as handles, and results are acknowledged', async () => {
     const scripted = createScriptedTransport({ durable: true }, [{ taskId: 'old-1', taskName: 'add', attempt: 1, submittedAt: 1 }]);
-    const master = await createMaster({ transport: scripted.transport, tasks: tasksUrl });
+    const master = await createMaster({ transport: scripted.transport, tasks: tasksUrl, batch: 'recovery' });
     expect(master.recovered.map((handle) => handle.id)).toEqual(['old-1']);
     scripted.events.push({
       type: 'task-result',

@@ -20,7 +20,13 @@ export interface MasterEvents {
 export type MasterEventName = keyof MasterEvents;
 export type MasterEventListener<Name extends MasterEventName> = (event: MasterEvents[Name]) => void;
 
-/** A small typed emitter; emitting costs nothing when nobody listens. A throwing listener is reported as a process warning, never propagated into the master. */
+/**
+ * A small typed emitter; emitting costs nothing when nobody listens. A listener that throws is
+ * a bug in the program, and it is not hidden: the error is thrown again outside the master, on
+ * the next tick, as an uncaught exception (as Node treats an unhandled rejection), so an
+ * `expect` in a listener fails its test and a program with a broken listener stops loudly.
+ * The master's own state is never left half-changed by it.
+ */
 export class EventHub {
   private readonly listeners = new Map<MasterEventName, Set<(event: never) => void>>();
 
@@ -46,7 +52,9 @@ export class EventHub {
       try {
         (listener as MasterEventListener<Name>)(event);
       } catch (error) {
-        process.emitWarning(`A "${name}" listener threw: ${(error as Error)?.stack ?? String(error)}`, 'TsmwListenerWarning');
+        process.nextTick(() => {
+          throw error;
+        });
       }
     }
   }

@@ -4,6 +4,14 @@ import type { MasterEventListener, MasterEventName } from './events.js';
 import type { MasterStats } from './stats.js';
 import type { QueuedTask, SettledTask, SubmitOptions, TaskHandle } from './task-handle.js';
 
+/**
+ * What `submit` takes after the task: its input (optional when the task takes none) and options.
+ * A task whose input type is `void` or `undefined` is submitted as `submit(task)`.
+ */
+export type SubmitArguments<Task extends TaskDefinition<never, unknown>> = [TaskInput<Task>] extends [void | undefined]
+  ? [input?: TaskInput<Task>, options?: SubmitOptions]
+  : [input: TaskInput<Task>, options?: SubmitOptions];
+
 /** What `createMaster` takes. */
 export interface MasterOptions {
   /** Where tasks run: `createLocalTransport()`, a BOINC transport, `createInMemoryTransport()`... */
@@ -26,21 +34,35 @@ export interface MasterOptions {
   /** Retries of retryable failures, unless `submit` says otherwise (default 2). */
   readonly retries?: number;
   /**
-   * Picks which queued task goes to the transport next (PyMW's scheduler_func): given the queue
-   * in submission order, returns an index into it. FIFO when absent. It is called once per task
-   * dispatched, with the whole queue: keep it cheap, or the queue short.
+   * Picks which queued task goes to the transport next (PyMW's scheduler_func): given a
+   * read-only view of the queue in submission order (retries are dispatched first, without
+   * asking), returns an index into it. FIFO when absent. It is called once per task dispatched;
+   * picking the first or the last task costs O(1), one in the middle moves those behind it.
+   * A hook that throws or returns something that is not an index is reported once (a process
+   * warning) and the oldest task goes instead.
    */
   readonly schedule?: (queue: readonly QueuedTask[]) => number;
 }
 
 /** Options of `map`, `mapStream` and `mapReduce`. */
-export interface MapOptions extends Omit<SubmitOptions, 'key' | 'files'> {
-  /** How many inputs are submitted and not yet returned, at most (default: the transport's in-flight limit, at most 65,536). */
+export interface MapOptions<Input = unknown> extends Omit<SubmitOptions, 'key' | 'files'> {
+  /**
+   * How many inputs are submitted and not yet returned, at most. Default: the transport's
+   * in-flight limit, at most 65,536; on a batch transport (BOINC), every input.
+   */
   readonly concurrency?: number;
+  /**
+   * The key of each input's task (see `SubmitOptions.key`). By default, on a durable transport,
+   * the input's position: `map-<n>-<index>`, where `n` counts this master's `map` calls
+   * (0, 1, ...), so the same program run again with the same batch attaches to the same tasks.
+   */
+  readonly key?: (input: Input, index: number) => string;
+  /** Keys `<keyPrefix><index>` instead of `map-<n>-<index>` (also where keys are not needed). */
+  readonly keyPrefix?: string;
 }
 
 /** Options of `mapReduce`. */
-export interface MapReduceOptions extends MapOptions {
+export interface MapReduceOptions<Input = unknown> extends MapOptions<Input> {
   /**
    * Into how many parts the map outputs are split, each reduced by one reduce task; the partial
    * results are then reduced by one more (PyMW's num_parts_reduce). Default 1.
@@ -51,9 +73,10 @@ export interface MapReduceOptions extends MapOptions {
 /** What `close` takes. */
 export interface CloseOptions {
   /**
-   * `false` (default): wait until every submitted task has settled. `true`: stop now; open
-   * tasks reject with `TaskCancelledError` (with `MasterClosedError` on durable transports,
-   * whose tasks go on and are recovered by the next master).
+   * `false` (default): wait until every task this master submitted has settled (recovered tasks
+   * nobody attached to are left at a durable transport). `true`: stop now; queued tasks are
+   * cancelled; tasks at the transport reject with `TaskCancelledError`, or on a durable
+   * transport with `MasterClosedError`: they go on, and the next master of the batch gets them.
    */
   readonly force?: boolean;
 }
@@ -66,7 +89,10 @@ export interface Master extends AsyncDisposable {
   readonly moduleHash: string;
   /** The batch name given to `createMaster`, if any. */
   readonly batch: string | undefined;
-  /** Durable transports: the tasks an earlier master submitted and nobody has collected yet. */
+  /**
+   * Durable transports: the tasks an earlier master of this batch submitted whose results were
+   * never handed over, and that no submission of this master has attached to (by key) yet.
+   */
   readonly recovered: readonly TaskHandle<unknown>[];
 
   /**
@@ -77,8 +103,7 @@ export interface Master extends AsyncDisposable {
    */
   submit<Task extends TaskDefinition<never, unknown>>(
     task: Task,
-    input: TaskInput<Task>,
-    options?: SubmitOptions,
+    ...input: SubmitArguments<Task>
   ): Promise<TaskHandle<TaskOutput<Task>>>;
 
   /**
@@ -97,14 +122,14 @@ export interface Master extends AsyncDisposable {
   map<Task extends TaskDefinition<never, unknown>>(
     task: Task,
     inputs: Iterable<TaskInput<Task>> | AsyncIterable<TaskInput<Task>>,
-    options?: MapOptions,
+    options?: MapOptions<TaskInput<Task>>,
   ): Promise<TaskOutput<Task>[]>;
 
   /** Like `map`, but yields the outputs in input order as they become available. */
   mapStream<Task extends TaskDefinition<never, unknown>>(
     task: Task,
     inputs: Iterable<TaskInput<Task>> | AsyncIterable<TaskInput<Task>>,
-    options?: MapOptions,
+    options?: MapOptions<TaskInput<Task>>,
   ): AsyncIterableIterator<TaskOutput<Task>>;
 
   /**
@@ -116,7 +141,7 @@ export interface Master extends AsyncDisposable {
     mapTask: TaskDefinition<Input, Mapped>,
     reduceTask: TaskDefinition<Awaited<Mapped>[], Mapped>,
     inputs: Iterable<Input> | AsyncIterable<Input>,
-    options?: MapReduceOptions,
+    options?: MapReduceOptions<Input>,
   ): Promise<Awaited<Mapped>>;
 
   /** Counts, per-task timing summaries and throughput. */
@@ -127,4 +152,12 @@ export interface Master extends AsyncDisposable {
 
   /** Stops the master and its transport. See `CloseOptions`. */
   close(options?: CloseOptions): Promise<void>;
+
+  /**
+   * Durable transports: stops this master now and leaves every submitted task running at the
+   * transport; run the master again with the same batch to collect the results (open handles
+   * reject with `MasterClosedError`). Throws `InvalidArgumentError` on a transport that is not
+   * durable, where detaching would lose the tasks.
+   */
+  detach(): Promise<void>;
 }

@@ -27,6 +27,8 @@ export interface MasterStats {
   readonly cancelled: number;
   /** Attempts run again after a retryable failure. */
   readonly retried: number;
+  /** Durable transports: tasks of the batch that an earlier master left and this one found at start. */
+  readonly recovered: number;
   readonly byTask: Readonly<Record<string, TaskStats>>;
   /** Completed tasks per second since the first submission. */
   readonly tasksPerSecond: number;
@@ -65,12 +67,19 @@ class TaskAccumulator {
   readonly cpu = new DurationAccumulator();
 }
 
-/** The master's running counts; `snapshot()` makes a `MasterStats`. */
+/** The counts the task table keeps (see `task-states.ts`). */
+export interface StateCountsSnapshot {
+  readonly queued: number;
+  readonly running: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly cancelled: number;
+  readonly recovered: number;
+}
+
+/** Submissions, retries and per-task timings; `snapshot()` adds the table's counts and makes a `MasterStats`. */
 export class StatsRecorder {
   submitted = 0;
-  completed = 0;
-  failed = 0;
-  cancelled = 0;
   retried = 0;
   private firstSubmitAt: number | undefined;
   private readonly byTask = new Map<string, TaskAccumulator>();
@@ -81,7 +90,6 @@ export class StatsRecorder {
   }
 
   recordCompleted(taskName: string, wallMs: number, cpuMs: number): void {
-    this.completed += 1;
     const task = this.task(taskName);
     task.completed += 1;
     task.wall.add(wallMs);
@@ -89,7 +97,6 @@ export class StatsRecorder {
   }
 
   recordFailed(taskName: string, timing?: { wallMs: number; cpuMs: number }): void {
-    this.failed += 1;
     const task = this.task(taskName);
     task.failed += 1;
     if (timing !== undefined) {
@@ -98,7 +105,7 @@ export class StatsRecorder {
     }
   }
 
-  snapshot(queued: number, running: number): MasterStats {
+  snapshot(counts: StateCountsSnapshot): MasterStats {
     const elapsedMs = this.firstSubmitAt === undefined ? 0 : performance.now() - this.firstSubmitAt;
     const byTask: Record<string, TaskStats> = {};
     for (const [name, task] of this.byTask) {
@@ -106,14 +113,15 @@ export class StatsRecorder {
     }
     return {
       submitted: this.submitted,
-      queued,
-      running,
-      completed: this.completed,
-      failed: this.failed,
-      cancelled: this.cancelled,
+      queued: counts.queued,
+      running: counts.running,
+      completed: counts.completed,
+      failed: counts.failed,
+      cancelled: counts.cancelled,
       retried: this.retried,
+      recovered: counts.recovered,
       byTask,
-      tasksPerSecond: elapsedMs > 0 ? (this.completed * 1000) / elapsedMs : 0,
+      tasksPerSecond: elapsedMs > 0 ? (counts.completed * 1000) / elapsedMs : 0,
       elapsedMs,
     };
   }

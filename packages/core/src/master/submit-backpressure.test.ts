@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createMaster, defineTask } from '@tsmw/core';
+import { createMaster } from '@tsmw/core';
 import { createInMemoryTransport } from '@tsmw/core/testing';
 
-const tasksUrl = new URL('../../test/fixtures/tasks.mjs', import.meta.url);
-const add = defineTask('add', (input: { a: number; b: number }) => input.a + input.b);
+const tasksUrl = new URL('../../test/fixtures/master-tasks.ts', import.meta.url);
+import { add } from '../../test/fixtures/master-tasks.js';
 
 describe('submit backpressure (maxQueued)', () => {
   it('many submits waiting at once are let in oldest first, never over maxQueued, in linear time', async () => {

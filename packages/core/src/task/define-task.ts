@@ -1,7 +1,9 @@
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { callerModuleUrl } from './caller-module.js';
 import type { TaskContext } from './task-context.js';
 
 const taskMarker = Symbol.for('tsmw.task-definition');
+const definedInKey = Symbol.for('tsmw.task-defined-in');
 
 /** The function a task runs. */
 export type TaskFunction<Input, Output> = (input: Input, context: TaskContext) => Output | Promise<Output>;
@@ -39,7 +41,15 @@ export function defineTask<Input, Output>(name: string, run: TaskFunction<Input,
   if (typeof run !== 'function') throw new InvalidArgumentError(`Task ${name}: run must be a function`);
   const definition = { name, run };
   Object.defineProperty(definition, taskMarker, { value: true });
+  const definedIn = callerModuleUrl(defineTask);
+  if (definedIn !== undefined) Object.defineProperty(definition, definedInKey, { value: definedIn });
   return Object.freeze(definition);
+}
+
+/** The URL of the module that called `defineTask` for this definition, when it could be told. */
+export function taskDefinedIn(definition: TaskDefinition): string | undefined {
+  const value = (definition as unknown as Record<symbol, unknown>)[definedInKey];
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** Whether a value was made by `defineTask` (in this or another copy of `@tsmw/core`). */

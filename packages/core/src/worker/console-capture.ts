@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { format } from 'node:util';
 import type { ConsoleLine } from '../wire/envelope.js';
 import { MAX_CONSOLE_CHARACTERS, MAX_CONSOLE_LINES } from '../wire/limits.js';
@@ -42,19 +43,32 @@ export class ConsoleCollector {
 }
 
 /**
- * Which task's collector receives output. Not AsyncLocalStorage: on Node 20 it switches on
- * promise hooks for the whole thread, which costs every promise of every task. Instead:
+ * Which task's collector receives output:
  * - while a task runs synchronously, its collector is current (exact, even when tasks nest);
- * - output after a task's first `await` goes to the most recently started task still running,
- *   which is exact whenever one task at a time runs in the thread (worker threads, worker
- *   processes, the BOINC client runtime) and a best guess when several share it.
+ * - after a task's first `await`, it depends on who else writes in the thread:
+ *   - `exclusive` (a worker thread or process that runs nothing but tasks, one at a time: the
+ *     local transport, the BOINC client runtime): the most recently started task still
+ *     running. No AsyncLocalStorage: on Node 20 it switches on promise hooks for the whole
+ *     thread, which costs every promise of every task;
+ *   - `shared` (tasks run beside other code, such as a master in the same thread): the task's
+ *     own asynchronous context (AsyncLocalStorage), so the master's lines, or a later task's,
+ *     are never taken for a task's, even one that ran past its time-out.
  */
+export type ConsoleCaptureMode = 'exclusive' | 'shared';
+
 let current: ConsoleCollector | undefined;
 const running: ConsoleCollector[] = [];
+let contextStorage: AsyncLocalStorage<ConsoleCollector> | undefined;
 let installed = false;
 
 function currentCollector(): ConsoleCollector | undefined {
-  return current ?? running[running.length - 1];
+  return current ?? contextStorage?.getStore() ?? running[running.length - 1];
+}
+
+/** Runs a shared-mode task's code in its own asynchronous context. */
+export function runInCaptureContext<Result>(collector: ConsoleCollector, run: () => Result): Result {
+  contextStorage ??= new AsyncLocalStorage<ConsoleCollector>();
+  return contextStorage.run(collector, run);
 }
 
 const consoleStreams = {
@@ -105,14 +119,15 @@ function installCapture(): void {
 
 /**
  * Starts capturing a task's output: until `endSynchronousCapture(previous)` everything goes to
- * `collector`; after it, output goes to the most recent collector not yet released.
+ * `collector`; after it, in `exclusive` mode output goes to the most recent collector not yet
+ * released, in `shared` mode only output from the task's own context (`runInCaptureContext`).
  * Returns the collector that was current before, for `endSynchronousCapture`.
  */
-export function beginCapture(collector: ConsoleCollector): ConsoleCollector | undefined {
+export function beginCapture(collector: ConsoleCollector, mode: ConsoleCaptureMode): ConsoleCollector | undefined {
   installCapture();
   const previous = current;
   current = collector;
-  running.push(collector);
+  if (mode === 'exclusive') running.push(collector);
   return previous;
 }
 

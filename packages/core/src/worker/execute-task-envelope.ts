@@ -12,8 +12,8 @@ import { serializeError } from '../wire/error-data.js';
 import { DEFAULT_MAX_ENVELOPE_BYTES, WIRE_FORMAT_VERSION } from '../wire/limits.js';
 import { encodeResultEnvelope } from '../wire/result-envelope.js';
 import { decodeTaskEnvelope } from '../wire/task-envelope.js';
-import { beginCapture, ConsoleCollector, endSynchronousCapture, releaseCapture } from './console-capture.js';
-import { readCpuMilliseconds } from './cpu-clock.js';
+import { beginCapture, ConsoleCollector, endSynchronousCapture, releaseCapture, runInCaptureContext, type ConsoleCaptureMode } from './console-capture.js';
+import { CpuMeter, readCpuMilliseconds } from './cpu-clock.js';
 
 /** Where a worker keeps checkpoints: one state (bytes) per task id. */
 export interface CheckpointStore {
@@ -37,18 +37,27 @@ export interface ExecuteOptions {
   readonly host?: HostInfo;
   /** The cap on envelopes and checkpoints (default 64 MiB). */
   readonly maxEnvelopeBytes?: number;
-  /** Capture the task's console output (default true). */
-  readonly captureConsole?: boolean;
   /**
-   * The CPU time (ms) of the thread or process that runs the task. When given, it is read at
-   * the start and end of every task. Without it, a synchronous task's CPU time is taken as its
-   * wall time (reading a CPU clock costs more than a tiny task), which overstates it when the
-   * task was paused (a suspended BOINC task) or shared its core.
+   * How the task's console output is captured (see docs/architecture.md):
+   * - `shared` (default): the thread also runs other code (a master, other tasks): only what
+   *   the task itself writes, in its own asynchronous context, is its output;
+   * - `exclusive`: the thread runs tasks only, one at a time (cheaper: no AsyncLocalStorage);
+   * - `off`: nothing is captured.
+   */
+  readonly consoleCapture?: ConsoleCaptureMode | 'off';
+  /**
+   * The CPU time (ms) of the thread or process that runs the task, read at the start and end of
+   * every task. Without it, the thread's own CPU clock is used, read about once a millisecond
+   * at most (`CpuMeter`): every task's CPU time is measured to within a millisecond.
    */
   readonly cpuClock?: () => number;
 }
 
 const neverAborted = new AbortController().signal;
+/** The longest delay Node's timers take. */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+/** The thread's own CPU meter, shared by every task the thread runs. */
+let threadMeter: CpuMeter | undefined;
 
 /**
  * THE worker-side executor: decodes a task envelope, runs the task from the loaded module,
@@ -79,23 +88,21 @@ export async function runTaskEnvelope(envelope: TaskEnvelope, registry: TaskRegi
   if (definition === undefined) {
     return run.failed(new TaskNotFoundError(`The task module has no task named "${envelope.taskName}" (it has: ${[...registry.keys()].join(', ') || 'none'})`));
   }
-  const collector = options.captureConsole === false ? undefined : new ConsoleCollector();
+  const mode = options.consoleCapture ?? 'shared';
+  const collector = mode === 'off' ? undefined : new ConsoleCollector();
   run.collector = collector;
   try {
     let output: unknown;
     if (collector === undefined) output = definition.run(envelope.input, run);
     else {
-      const previous = beginCapture(collector);
+      const previous = beginCapture(collector, mode as ConsoleCaptureMode);
       try {
-        output = definition.run(envelope.input, run);
+        output = mode === 'shared' ? runInCaptureContext(collector, () => definition.run(envelope.input, run)) : definition.run(envelope.input, run);
       } finally {
         endSynchronousCapture(previous);
       }
     }
-    if (isPromiseLike(output)) {
-      run.wentAsynchronous();
-      output = await output;
-    }
+    if (isPromiseLike(output)) output = await output;
     if (run.signal.aborted) return run.failed(abortReason(envelope, run.signal));
     return run.succeeded(output);
   } catch (error) {
@@ -117,12 +124,8 @@ class TaskRun implements TaskContext {
   collector: ConsoleCollector | undefined;
   private readonly startedAt = Date.now();
   private readonly wallStart = performance.now();
-  // CPU time: a task that returns synchronously ran on this thread the whole time, so its CPU
-  // time is its wall time (and reading the CPU clock, a system call, would cost more than a tiny
-  // task). Only once a task goes asynchronous is the CPU clock read, at its first await.
-  private cpuStart: number | undefined;
-  private syncWallMs = 0;
-  private readonly cpuClock: () => number;
+  private readonly meter: CpuMeter;
+  private readonly cpuStart: number;
   private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   private deadlineController: AbortController | undefined;
   private readonly onExternalAbort: (() => void) | undefined;
@@ -133,8 +136,8 @@ class TaskRun implements TaskContext {
   ) {
     this.taskId = envelope.taskId;
     this.attempt = envelope.attempt;
-    this.cpuClock = options.cpuClock ?? readCpuMilliseconds;
-    if (options.cpuClock !== undefined) this.cpuStart = options.cpuClock();
+    this.meter = options.cpuClock === undefined ? (threadMeter ??= new CpuMeter(readCpuMilliseconds)) : new CpuMeter(options.cpuClock, true);
+    this.cpuStart = this.meter.start(this.wallStart);
     const external = options.signal;
     if (envelope.deadline === undefined) {
       this.signal = external ?? neverAborted;
@@ -143,19 +146,20 @@ class TaskRun implements TaskContext {
     const controller = new AbortController();
     this.deadlineController = controller;
     this.signal = controller.signal;
-    const remaining = Math.max(0, envelope.deadline - Date.now());
-    this.deadlineTimer = setTimeout(() => controller.abort(new TaskTimedOutError(envelope.taskId, remaining)), remaining);
+    const deadline = envelope.deadline;
+    const timeoutMs = Math.max(0, deadline - Date.now());
+    // Deadlines days or weeks away are kept: the timer is re-armed in steps Node's timers can take.
+    const arm = (): void => {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) controller.abort(new TaskTimedOutError(envelope.taskId, timeoutMs));
+      else this.deadlineTimer = setTimeout(arm, Math.min(remaining, MAX_TIMER_DELAY_MS));
+    };
+    arm();
     if (external !== undefined) {
       this.onExternalAbort = () => controller.abort(external.reason);
       if (external.aborted) this.onExternalAbort();
       else external.addEventListener('abort', this.onExternalAbort, { once: true });
     }
-  }
-
-  wentAsynchronous(): void {
-    if (this.cpuStart !== undefined) return; // a given clock was read at the start
-    this.syncWallMs = performance.now() - this.wallStart;
-    this.cpuStart = this.cpuClock();
   }
 
   dispose(): void {
@@ -185,9 +189,9 @@ class TaskRun implements TaskContext {
   }
 
   private timing(): TaskTiming {
-    const wallMs = performance.now() - this.wallStart;
-    const cpuMs = this.cpuStart === undefined ? wallMs : this.syncWallMs + Math.max(0, this.cpuClock() - this.cpuStart);
-    return { startedAt: this.startedAt, wallMs, cpuMs };
+    const now = performance.now();
+    const wallMs = now - this.wallStart;
+    return { startedAt: this.startedAt, wallMs, cpuMs: this.meter.end(this.cpuStart, wallMs, now) };
   }
 
   progress(fraction: number): void {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EnvelopeTooLargeError } from '../../errors/envelope-too-large-error.js';
 import { MasterClosedError } from '../../errors/master-closed-error.js';
@@ -10,6 +11,7 @@ import type { Master, MasterOptions } from '../../master/master.js';
 import type { Transport } from '../../transport/transport-v1.js';
 import * as tasks from './conformance-tasks.js';
 import { conformanceTasksUrl } from './conformance-tasks-url.js';
+import { durableGroupTests, type DurableConformanceOptions } from './durable-group.js';
 
 /** The groups of the suite; each runs only where the transport's capabilities enable it. */
 export type ConformanceGroup =
@@ -27,7 +29,8 @@ export type ConformanceGroup =
   | 'checkpoint'
   | 'files'
   | 'stats'
-  | 'schedule';
+  | 'schedule'
+  | 'durable';
 
 export interface ConformanceOptions {
   /** How many tasks the transport runs at the same time (at least 1; default 2). */
@@ -40,6 +43,8 @@ export interface ConformanceOptions {
   readonly masterOptions?: Omit<MasterOptions, 'transport' | 'tasks'>;
   /** Groups to leave out, each with the reason (printed as the skip message). */
   readonly skip?: Partial<Record<ConformanceGroup, string>>;
+  /** Required when the transport declares `durable`: how the durable group reaches its backend. */
+  readonly durable?: DurableConformanceOptions;
 }
 
 /**
@@ -65,7 +70,9 @@ export function describeTransportConformance(
   const open: Master[] = [];
 
   const start = async (extra: Omit<MasterOptions, 'transport' | 'tasks'> = {}): Promise<Master> => {
-    const master = await createMaster({ transport: await createTransport(), tasks: conformanceTasksUrl(), ...options.masterOptions, ...extra });
+    // Every master gets a batch of its own unless the test names one (durable transports need one).
+    const batch = extra.batch ?? `conformance-${randomBytes(4).toString('hex')}`;
+    const master = await createMaster({ transport: await createTransport(), tasks: conformanceTasksUrl(), ...options.masterOptions, ...extra, batch });
     open.push(master);
     return master;
   };
@@ -441,6 +448,11 @@ export function describeTransportConformance(
         await Promise.all(handles.map((handle) => handle.result));
         expect(order).toEqual([5, 4, 3, 2, 1]);
       });
+    });
+
+    group('durable', () => {
+      const needsDurable = (c: Transport['capabilities']): string | undefined => (c.durable ? undefined : 'the transport is not durable');
+      durableGroupTests((title, body) => test(title, needsDurable, body), start, options.durable);
     });
   });
 }
