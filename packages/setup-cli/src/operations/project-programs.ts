@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { tsmwProgramNames, type TsmwProjectLayout } from '@tsmw/transport-boinc';
 import { planDelete, planWrite, type ChangePlan } from '../plan/change-plan.js';
 import { transportArtifacts } from './transport-artifacts.js';
@@ -35,7 +35,7 @@ export async function planPrograms(plan: ChangePlan, layout: TsmwProjectLayout):
   const artifacts = transportArtifacts();
   for (const [role, name] of Object.entries(tsmwProgramNames) as [keyof typeof tsmwProgramNames, string][]) {
     const source = artifacts.programs[role];
-    const target = join(layout.programsDirectory, basename(source));
+    const target = join(layout.programsDirectory, `${name}.mjs`);
     await planWrite(plan, target, await readFile(source), { mode: 0o644, text: false });
     await planWrite(plan, layout.binPath(name), programLauncher(name, target, process.execPath), { mode: 0o755 });
   }
