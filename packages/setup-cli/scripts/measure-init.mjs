@@ -6,7 +6,8 @@
 // size, raw and gzip-compressed at level 6 (what update_versions' `gzip` makes of `<gzip/>` files;
 // the launcher is sent as it is).
 //
-//   node scripts/measure-init.mjs [--platforms LIST] [--keep-cache]
+//   node scripts/measure-init.mjs [--platforms LIST] [--cache DIR] [--keep-cache]
+// With --cache DIR (a cache of an earlier run) the "cold" run is warm too.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
@@ -18,7 +19,8 @@ const args = process.argv.slice(2);
 const platformsIndex = args.indexOf('--platforms');
 const platforms = platformsIndex >= 0 ? args[platformsIndex + 1] : 'x86_64-pc-linux-gnu,aarch64-unknown-linux-gnu,windows_x86_64,x86_64-apple-darwin';
 const root = mkdtempSync(join(tmpdir(), 'tsmw-measure-init-'));
-const cache = join(root, 'cache');
+const cacheIndex = args.indexOf('--cache');
+const cache = cacheIndex >= 0 ? args[cacheIndex + 1] : join(root, 'cache');
 
 function freshProject(name) {
   const home = join(root, name);
@@ -43,7 +45,7 @@ const cold = init(freshProject('cold'));
 const warm = init(freshProject('warm'));
 const again = init(join(root, 'warm'));
 console.log(`platforms: ${platforms}`);
-console.log(`init, cold cache: ${cold.toFixed(1)} s`);
+console.log(`init, ${cacheIndex >= 0 ? 'first run, cache given' : 'cold cache'}: ${cold.toFixed(1)} s`);
 console.log(`init, warm cache: ${warm.toFixed(1)} s`);
 console.log(`init again (nothing to change): ${again.toFixed(1)} s`);
 console.log('');

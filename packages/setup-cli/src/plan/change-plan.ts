@@ -71,10 +71,19 @@ export async function readIfExists(path: string): Promise<Uint8Array | undefined
   }
 }
 
+// A run compares the same large files (Node.js binaries) more than once: each is hashed once per
+// run unless it changed (size and modification time).
+const fileHashes = new Map<string, { readonly size: number; readonly mtimeMs: number; readonly sha256: string }>();
+
 export async function sha256File(path: string): Promise<string> {
+  const { size, mtimeMs } = await stat(path);
+  const known = fileHashes.get(path);
+  if (known !== undefined && known.size === size && known.mtimeMs === mtimeMs) return known.sha256;
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  const sha256 = hash.digest('hex');
+  fileHashes.set(path, { size, mtimeMs, sha256 });
+  return sha256;
 }
 
 export function sha256Bytes(bytes: Uint8Array): string {
