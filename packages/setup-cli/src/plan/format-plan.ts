@@ -4,6 +4,7 @@ import { projectRelative, type ChangePlan, type PlannedWrite } from './change-pl
 const decoder = new TextDecoder();
 
 function describeContent(write: PlannedWrite): string {
+  if (write.content.kind === 'copy' && write.content.sha256 === '') return `size known once downloaded, from ${write.content.origin}`;
   if (write.content.kind === 'copy') return `${write.content.size.toLocaleString('en-US')} bytes, sha256 ${write.content.sha256.slice(0, 16)}…, from ${write.content.origin}`;
   return `${write.content.bytes.length.toLocaleString('en-US')} bytes`;
 }
