@@ -5,7 +5,7 @@ import { InvalidArgumentError } from '@tsmw/core';
 import { assertAppName, tsmwProjectLayout, type TsmwProjectLayout } from '@tsmw/transport-boinc';
 import { SetupUsageError } from '../errors/setup-usage-error.js';
 import { applyPlan, readPendingSteps } from '../plan/apply-plan.js';
-import { projectRelative, type ChangePlan, type PendingStep, type PlannedCommand } from '../plan/change-plan.js';
+import type { ChangePlan, PendingStep, PlannedCommand } from '../plan/change-plan.js';
 import { formatPlan, planSummary } from '../plan/format-plan.js';
 import { withProjectLock } from '../plan/project-lock.js';
 import { createWriteGuard } from '../plan/write-guard.js';
@@ -40,10 +40,13 @@ export function shortHostname(): string {
   return hostname().split('.')[0] ?? '';
 }
 
-/** Checks the app name and that `projectHome` is a BOINC project; reads and checks both project files. */
-export async function openProject(projectHome: string, app: string): Promise<ProjectContext> {
+/**
+ * Checks the app name (when the command is about one app) and that `projectHome` is a BOINC
+ * project; reads and checks both project files.
+ */
+export async function openProject(projectHome: string, app: string | undefined): Promise<ProjectContext> {
   try {
-    assertAppName(app);
+    if (app !== undefined) assertAppName(app);
   } catch (error) {
     if (InvalidArgumentError.isInstance(error)) throw new SetupUsageError(error.message);
     throw error;
@@ -69,7 +72,7 @@ export async function openProject(projectHome: string, app: string): Promise<Pro
   const config = readConfigXml(configText);
   const projectXml = readProjectXml(projectText);
   const paths = setupPaths(layout);
-  return { layout, paths, configText, projectText, config, projectXml, pending: await readPendingSteps(paths.pending(app)) };
+  return { layout, paths, configText, projectText, config, projectXml, pending: app === undefined ? [] : await readPendingSteps(paths.pending(app)) };
 }
 
 /** The warning `init` and `status` give when `bin/start` would start no daemon on this host. */
@@ -147,4 +150,3 @@ export async function withSetupLock<T>(projectHome: string, command: string, dry
   return withProjectLock(paths.lock, `tsmw-setup ${command}`, body);
 }
 
-export { projectRelative };

@@ -120,7 +120,7 @@ async function tsmwApps(context: ProjectContext): Promise<string[]> {
  * in a batch's inbox. Reads only.
  */
 export async function runStatus(options: StatusOptions): Promise<StatusReport> {
-  const context = await openProject(options.projectHome, options.app ?? 'status');
+  const context = await openProject(options.projectHome, options.app);
   const { layout, config } = context;
   const findings: StatusFinding[] = [];
   const here = shortHostname();
