@@ -1,7 +1,7 @@
 import { access, constants, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hashTaskModule } from '@tsmw/core';
 import { formatVersionNum, parseVersionDirectory, readAppManifest, tsmwPlatforms, tsmwProgramNames, type TsmwAppManifest } from '@tsmw/transport-boinc';
-import { sha256File } from '../plan/change-plan.js';
 import { daemonsForApp, type DaemonEntry } from '../project-files/config-xml.js';
 import { findProjectApp } from '../project-files/project-xml.js';
 import { hostWarning, openProject, shortHostname, type ProjectContext } from './project-context.js';
@@ -192,7 +192,7 @@ export async function runStatus(options: StatusOptions): Promise<StatusReport> {
         platformsWithVersion.add(platform);
         const tasksFile = files.find((name) => /^tsmw_tasks_[0-9a-f]{16}\.mjs$/.test(name));
         if (tasksFile === undefined) continue;
-        const hash = await sha256File(join(directory, tasksFile));
+        const hash = hashTaskModule(await readFile(join(directory, tasksFile))); // core's one module hash
         moduleHash = hash;
         if (record === undefined || record.moduleHash !== hash) {
           findings.push({
