@@ -311,7 +311,7 @@ export class BoincTransport implements TransportV1 {
     if (accepted === 0 && lost.length === tasks.length && firstStagingError !== undefined) throw firstStagingError;
     for (const { taskId, error } of lost) this.queue.push({ type: 'task-lost', taskId, error });
     for (const task of deliveries) await this.inbox!.deliver(task);
-    if (this.store !== undefined && store.pendingCancels().length > 0) await this.processCancels();
+    if (this.store !== undefined && store.pendingCancels().length > 0) void this.processCancels();
   }
 
   /** Records a chunk's outcome; failed jobs' tasks are lost (unless cancelled meanwhile). */
@@ -338,39 +338,54 @@ export class BoincTransport implements TransportV1 {
   }
 
   private cancelling: Promise<void> | undefined;
+  private cancelAgain = false;
 
-  /** Aborts at BOINC the jobs of cancelled tasks that exist there (once their chunk is created). */
+  /**
+   * Aborts at BOINC the jobs of cancelled tasks that exist there (once their chunk is created).
+   * One run at a time; a request during a run makes it look again when done.
+   */
   private processCancels(): Promise<void> {
-    this.cancelling ??= (async () => {
+    if (this.cancelling !== undefined) {
+      this.cancelAgain = true;
+      return this.cancelling;
+    }
+    this.cancelling = (async () => {
       try {
-        const store = this.store;
-        if (store === undefined) return;
-        const owed = store.pendingCancels().filter((task) => !this.creatingChunks.has(task.chunkId));
-        if (owed.length === 0) return;
-        if (!this.backend.abortsJobs) {
-          store.cancelDone(owed.map((task) => task.seq));
-          if (!this.warnedAboutAborts) {
-            this.warnedAboutAborts = true;
-            this.warn(
-              `Cancelled tasks of batch ${this.batch} are dropped by the master, but their BOINC jobs go on: give the transport abortJobs (BOINC's remote abort_jobs, with the project URL and an authenticator) to abort them on the server`,
-            );
-          }
-          return;
-        }
-        let aborted: readonly string[] = [];
-        try {
-          aborted = await this.backend.abort(owed.map((task) => task.jobName));
-        } catch (error) {
-          this.warn(`Aborting ${owed.length} cancelled BOINC jobs of batch ${this.batch} failed (tried again at the next cancel or start): ${(error as Error).message}`);
-          return;
-        }
-        const done = new Set(aborted);
-        if (this.store !== undefined) store.cancelDone(owed.filter((task) => done.has(task.jobName)).map((task) => task.seq));
+        do {
+          this.cancelAgain = false;
+          await this.abortOwed();
+        } while (this.cancelAgain && this.store !== undefined);
       } finally {
         this.cancelling = undefined;
       }
     })();
     return this.cancelling;
+  }
+
+  private async abortOwed(): Promise<void> {
+    const store = this.store;
+    if (store === undefined) return;
+    const owed = store.pendingCancels().filter((task) => !this.creatingChunks.has(task.chunkId));
+    if (owed.length === 0) return;
+    if (!this.backend.abortsJobs) {
+      store.cancelDone(owed.map((task) => task.seq));
+      if (!this.warnedAboutAborts) {
+        this.warnedAboutAborts = true;
+        this.warn(
+          `Cancelled tasks of batch ${this.batch} are dropped by the master, but their BOINC jobs go on: give the transport abortJobs (BOINC's remote abort_jobs, with the project URL and an authenticator) to abort them on the server`,
+        );
+      }
+      return;
+    }
+    let aborted: readonly string[] = [];
+    try {
+      aborted = await this.backend.abort(owed.map((task) => task.jobName));
+    } catch (error) {
+      this.warn(`Aborting ${owed.length} cancelled BOINC jobs of batch ${this.batch} failed (tried again at the next cancel or start): ${(error as Error).message}`);
+      return;
+    }
+    const done = new Set(aborted);
+    if (this.store !== undefined) store.cancelDone(owed.filter((task) => done.has(task.jobName)).map((task) => task.seq));
   }
 
   doReceive(): AsyncIterable<readonly TransportEventV1[]> {

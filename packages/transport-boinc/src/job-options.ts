@@ -100,30 +100,48 @@ export function checkJobOptions(options: Readonly<Record<string, unknown>> | und
   return checked as BoincJobOptions;
 }
 
+/** Job options with the quorum and result bounds always set. */
+export type ResolvedJobOptions = BoincJobOptions & Required<Pick<BoincJobOptions, 'minQuorum' | 'targetNresults' | 'maxErrorResults' | 'maxSuccessResults' | 'maxTotalResults'>>;
+
 /**
  * The options of one job: the task's hints over the transport's options; a deadline bounds
- * `delayBound` (unless the task's hints set it); `minQuorum` defaults to 1 and `targetNresults`
- * to `minQuorum`.
+ * `delayBound` (unless the task's hints set it). Defaults: `minQuorum` 1, `targetNresults`
+ * `minQuorum`, `maxErrorResults` 3, `maxSuccessResults` `targetNresults + 2`, `maxTotalResults`
+ * `maxErrorResults + maxSuccessResults`.
  */
-export function resolveJobOptions(base: BoincJobOptions, hints: BoincJobOptions, deadline: number | undefined, now: number): BoincJobOptions {
-  const merged: { -readonly [Key in keyof BoincJobOptions]?: number } = { ...base, ...hints };
+export function resolveJobOptions(base: BoincJobOptions, hints: BoincJobOptions, deadline: number | undefined, now: number): ResolvedJobOptions {
+  const merged: { -readonly [Key in keyof BoincJobOptions]?: number } & { minQuorum: number; targetNresults: number; maxErrorResults: number; maxSuccessResults: number; maxTotalResults: number } = {
+    ...(base as Record<string, number>),
+    ...(hints as Record<string, number>),
+  } as never;
   merged.minQuorum ??= 1;
   merged.targetNresults ??= merged.minQuorum;
+  // BOINC refuses a job whose bounds contradict (max_error_results or max_success_results above
+  // max_total_results, target_nresults above max_success_results), and its own defaults differ
+  // between versions: tsmw always passes all three.
+  merged.maxErrorResults ??= 3;
+  merged.maxSuccessResults ??= merged.targetNresults + 2;
+  merged.maxTotalResults ??= Math.max(merged.maxErrorResults + merged.maxSuccessResults, merged.targetNresults);
   if (deadline !== undefined && hints.delayBound === undefined) {
     const left = Math.max(60, Math.floor((deadline - now) / 1000));
     // Deadlines a few milliseconds apart must not split a chunk: whole minutes above ten minutes.
     const bound = left >= 600 ? left - (left % 60) : left;
     merged.delayBound = Math.min(base.delayBound ?? bound, bound);
   }
-  const quorum = merged.minQuorum!;
-  if (merged.targetNresults! < quorum) {
+  const quorum = merged.minQuorum;
+  if (merged.targetNresults < quorum) {
     throw new InvalidArgumentError(`targetNresults (${merged.targetNresults}) must be at least minQuorum (${quorum}): BOINC sends that many copies at first`);
   }
-  if (merged.maxSuccessResults !== undefined && merged.maxSuccessResults < merged.targetNresults!) {
+  if (merged.maxSuccessResults < merged.targetNresults) {
     throw new InvalidArgumentError(`maxSuccessResults (${merged.maxSuccessResults}) must be at least targetNresults (${merged.targetNresults}): BOINC refuses such a job`);
   }
-  if (merged.maxTotalResults !== undefined && merged.maxTotalResults < merged.targetNresults!) {
+  if (merged.maxTotalResults < merged.targetNresults) {
     throw new InvalidArgumentError(`maxTotalResults (${merged.maxTotalResults}) must be at least targetNresults (${merged.targetNresults})`);
+  }
+  if (merged.maxTotalResults < merged.maxErrorResults || merged.maxTotalResults < merged.maxSuccessResults) {
+    throw new InvalidArgumentError(
+      `maxTotalResults (${merged.maxTotalResults}) must be at least maxErrorResults (${merged.maxErrorResults}) and maxSuccessResults (${merged.maxSuccessResults}): BOINC refuses such a job`,
+    );
   }
   return merged;
 }

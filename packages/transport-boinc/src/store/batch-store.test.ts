@@ -183,7 +183,10 @@ describe('batch store', () => {
       child.kill('SIGKILL');
       await exited;
       store.claim();
-      store.claim(); // claiming again in the same process is harmless
+      store.claim(); // claiming again is harmless
+      const twin = BatchStore.open({ path: join(directory, 'batch.sqlite'), batch: 'pi-1', app: 'pi', mode: 'on-server', location: '/srv/project' });
+      open.push(twin);
+      expect(() => twin.claim()).toThrow(/held by another master of this process/);
     } finally {
       child.kill('SIGKILL');
     }

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { BatchInUseError } from '../errors/batch-in-use-error.js';
 import { BatchStoreError } from '../errors/batch-store-error.js';
@@ -104,6 +104,9 @@ export interface BatchCounts {
 }
 
 const storeFormat = '1';
+
+/** Stores claimed by this process (two masters of one process on one batch would read its inbox twice). */
+const claimedHere = new Set<string>();
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -318,6 +321,11 @@ export class BatchStore {
    * checked from here). A holder that died (crashed, SIGKILLed) is taken over.
    */
   claim(): void {
+    if (this.claimed) return;
+    const path = resolve(this.path);
+    if (claimedHere.has(path)) {
+      throw new BatchInUseError(this.batch, { pid: process.pid, host: hostname() }, `Batch ${this.batch} is held by another master of this process: close it first, or give this master another batch name`);
+    }
     const me = { pid: process.pid, host: hostname(), start: processStartTime(process.pid) ?? '' };
     this.database.transaction(() => {
       const holder = this.readHolder();
@@ -335,6 +343,7 @@ export class BatchStore {
       this.statements.setMeta.run('holder', JSON.stringify(me));
     }).immediate();
     this.claimed = true;
+    claimedHere.add(path);
   }
 
   private readHolder(): { pid: number; host: string; start: string } | undefined {
@@ -359,6 +368,7 @@ export class BatchStore {
         // closing must not fail because the holder row could not be cleared; the next claim checks liveness
       }
       this.claimed = false;
+      claimedHere.delete(resolve(this.path));
     }
     this.database.close();
   }

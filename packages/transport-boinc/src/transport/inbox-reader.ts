@@ -210,7 +210,9 @@ export class InboxReader {
         this.options.push({ type: 'task-lost', taskId: task.taskId, error: new EnvelopeTooLargeError(size, this.options.maxEnvelopeBytes, `result of BOINC job ${task.jobName}`) });
         return;
       }
-      bytes = await readFile(path);
+      const buffer = await readFile(path);
+      // A plain Uint8Array over the same memory: bytes decoded from a Buffer would come back as Buffers.
+      bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     } catch (error) {
       const message = `The result of BOINC job ${task.jobName} was recorded but cannot be read from ${path}: ${(error as Error).message}`;
       this.options.push({ type: 'task-lost', taskId: task.taskId, error: new BoincJobFailedError(message, task.jobName, 0, undefined, { cause: error, retryable: true }) });

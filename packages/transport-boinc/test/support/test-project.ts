@@ -46,7 +46,7 @@ export interface TestProjectOptions {
  */
 export async function createTestProject(options: TestProjectOptions): Promise<TestProject> {
   const app = options.app ?? 'tsmw';
-  const root = await mkdtemp(join(tmpdir(), 'tsmw-boinc-'));
+  const root = await mkdtemp(join(tmpdir(), 'tsmw-transport-boinc-'));
   const directory = join(root, 'project');
   const validator =
     options.validator === 'script'
@@ -139,14 +139,15 @@ export async function startFakeVolunteers(testProject: TestProject, options: Fak
           continue;
         }
         const files = new Map(workunit.record.inputFiles.map((file) => [file.openName, dirHierPath(file.name, config.downloadDirectory, config.fanout)]));
-        const envelope = await readFile(files.get('in')!);
+        const buffer = await readFile(files.get('in')!);
+        const envelope = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
         const result = await executeTaskEnvelope(envelope, registry, {
           moduleHash: testProject.bundle.hash,
-          captureConsole: true,
           readFile: async (_taskId, fileName) => {
             const path = files.get(fileName);
             if (path === undefined) throw new Error(`no input file opened as ${fileName}`);
-            return new Uint8Array(await readFile(path));
+            const data = await readFile(path);
+            return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
           },
         });
         testProject.project.injectResultFault(name, { outcome: 'success', outputs: [result] }, copies);

@@ -267,37 +267,39 @@ export function createProjectDaemons(options: ProjectDaemonsOptions) {
     workunit.results.push(state);
     results.set(name, state);
     resultsById.set(state.id, state);
-    const pending = faults.get(workunit.record.name);
-    const fault = pending?.shift();
-    if (fault) {
-      // The fault's phantom host takes the result at once.
-      state.fault = fault;
-      const now = Date.now();
-      state.serverState = ResultServerState.inProgress;
-      state.sentAt = now;
-      state.hostId = -1;
-      if (fault.outcome === 'success') {
-        const currentConfig = config();
-        state.outputs.forEach((output, index) => {
-          const path = dirHierPath(output.physicalName, currentConfig.uploadDir, currentConfig.fanout);
-          mkdirSync(dirname(path), { recursive: true });
-          writeFileSync(path, fault.outputs?.[index] ?? '');
-        });
-        state.serverState = ResultServerState.over;
-        state.outcome = ResultOutcome.success;
-        state.receivedAt = now;
-        state.stderrOut = `<core_client_version>7.20.5</core_client_version>\n<![CDATA[\n<stderr_txt>\n${fault.stderr ?? ''}\n</stderr_txt>\n]]>\n`;
-      } else if (fault.outcome === 'client-error') {
-        state.serverState = ResultServerState.over;
-        state.outcome = ResultOutcome.clientError;
-        state.exitStatus = fault.exitStatus ?? 1;
-        state.receivedAt = now;
-        state.stderrOut = `<core_client_version>7.20.5</core_client_version>\n<![CDATA[\n<message>\nprocess exited with code ${state.exitStatus} (0x${(state.exitStatus >>> 0).toString(16)}, -${256 - (state.exitStatus & 0xff)})</message>\n<stderr_txt>\n${fault.stderr ?? ''}\n</stderr_txt>\n]]>\n`;
-      } else {
-        state.reportDeadline = Math.floor(now / 1000) - 1;
-      }
-    }
+    const fault = faults.get(workunit.record.name)?.shift();
+    if (fault) applyFault(state, fault);
     return state;
+  }
+
+  /** A fault's phantom host takes an unsent result at once. */
+  function applyFault(state: ResultState, fault: ResultFault): void {
+    // The fault's phantom host takes the result at once.
+    state.fault = fault;
+    const now = Date.now();
+    state.serverState = ResultServerState.inProgress;
+    state.sentAt = now;
+    state.hostId = -1;
+    if (fault.outcome === 'success') {
+      const currentConfig = config();
+      state.outputs.forEach((output, index) => {
+        const path = dirHierPath(output.physicalName, currentConfig.uploadDir, currentConfig.fanout);
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, fault.outputs?.[index] ?? '');
+      });
+      state.serverState = ResultServerState.over;
+      state.outcome = ResultOutcome.success;
+      state.receivedAt = now;
+      state.stderrOut = `<core_client_version>7.20.5</core_client_version>\n<![CDATA[\n<stderr_txt>\n${fault.stderr ?? ''}\n</stderr_txt>\n]]>\n`;
+    } else if (fault.outcome === 'client-error') {
+      state.serverState = ResultServerState.over;
+      state.outcome = ResultOutcome.clientError;
+      state.exitStatus = fault.exitStatus ?? 1;
+      state.receivedAt = now;
+      state.stderrOut = `<core_client_version>7.20.5</core_client_version>\n<![CDATA[\n<message>\nprocess exited with code ${state.exitStatus} (0x${(state.exitStatus >>> 0).toString(16)}, -${256 - (state.exitStatus & 0xff)})</message>\n<stderr_txt>\n${fault.stderr ?? ''}\n</stderr_txt>\n]]>\n`;
+    } else {
+      state.reportDeadline = Math.floor(now / 1000) - 1;
+    }
   }
 
   /** `sched/transitioner.cpp`'s `handle_wu()`, for one workunit. */
@@ -555,7 +557,14 @@ export function createProjectDaemons(options: ProjectDaemonsOptions) {
       for (let index = 0; index < times; index += 1) list.push(fault);
       faults.set(workunitName, list);
       const workunit = workunitsByName.get(workunitName);
-      if (workunit) workunit.transitionNeeded = true;
+      if (workunit) {
+        // Results created already and not sent to any host are taken by the phantom hosts too.
+        for (const result of workunit.results) {
+          if (result.serverState !== ResultServerState.unsent || list.length === 0) continue;
+          applyFault(result, list.shift()!);
+        }
+        workunit.transitionNeeded = true;
+      }
     },
     /** Runs the daemons' passes until nothing more happens; concurrent calls share one run. */
     run(): Promise<void> {
