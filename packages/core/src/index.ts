@@ -1,7 +1,7 @@
 // The public API of @tsmw/core. Nothing else is public.
 
 // Tasks
-export { defineTask, isTaskDefinition, type TaskDefinition, type TaskFunction, type TaskInput, type TaskOutput } from './task/define-task.js';
+export { defineTask, isTaskDefinition, type TaskDefinition, type TaskDefinitionOptions, type TaskFunction, type TaskInput, type TaskOutput } from './task/define-task.js';
 export type { TaskContext } from './task/task-context.js';
 export { indexTaskModule, type TaskRegistry } from './task/task-module.js';
 export { hashTaskModule, isTaskModuleHash } from './task/hash-task-module.js';

@@ -613,7 +613,11 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
     this.closed = true;
     this.queue.rejectWaiting();
     if (!force) await this.table.whenOwnedIdle();
-    else this.session.stop();
+    else {
+      // A durable transport keeps what it was given: hand it what is still queued here first.
+      if (this.durable) await this.session.flush();
+      this.session.stop();
+    }
     for (const record of this.table.openRecords()) {
       if (record.state === 'queued') {
         this.cancelRecord(record, new TaskCancelledError(record.id, 'cancelled because the master closed'));

@@ -167,6 +167,17 @@ describe('a master on a durable transport', () => {
     await master.close();
   });
 
+  it('a durable batch master that stops hands over what it was still gathering (nothing is left behind to cancel)', async () => {
+    const scripted = createScriptedTransport({ durable: true, latency: 'batch', maxBatchSize: 1000 });
+    const master = await createMaster({ transport: scripted.transport, tasks: tasksUrl, batch: 'gathering' });
+    const handles = await Promise.all([1, 2, 3].map((value) => master.submit(echo, value)));
+    expect(scripted.submitted).toHaveLength(0); // still in the 100 ms gathering window
+    await master.detach();
+    expect(scripted.submitted.map((task) => task.key)).toEqual(['submit-1', 'submit-2', 'submit-3']);
+    for (const handle of handles) expect(MasterClosedError.isInstance(await handle.result.catch((error: unknown) => error))).toBe(true);
+    expect(scripted.cancelled).toEqual([]);
+  });
+
   it('detach() leaves the tasks at the transport; on a transport that is not durable it refuses', async () => {
     const scripted = createScriptedTransport({ durable: true });
     const master = await createMaster({ transport: scripted.transport, tasks: tasksUrl, batch: 'detached' });

@@ -35,6 +35,8 @@ export class TransportSession {
   private dispatching = false;
   /** The `doSubmit` call in progress: `doClose` never overtakes it. */
   private submitting: Promise<void> | undefined;
+  /** The dispatch loop in progress. */
+  private dispatchRun: Promise<void> | undefined;
   private dispatchScheduled = false;
   private gatherTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
@@ -87,7 +89,25 @@ export class TransportSession {
     this.gatherTimer = undefined;
   }
 
-  private async dispatch(): Promise<void> {
+  /**
+   * Hands over everything queued now (room permitting), without waiting for the gathering
+   * window, and resolves once the transport has it: a durable master that stops leaves nothing
+   * of its batch behind in its own queue.
+   */
+  async flush(): Promise<void> {
+    while (this.dispatchRun !== undefined) await this.dispatchRun;
+    await this.dispatch();
+  }
+
+  private dispatch(): Promise<void> {
+    if (this.dispatching) return this.dispatchRun ?? Promise.resolve();
+    this.dispatchRun = this.dispatchAll().finally(() => {
+      this.dispatchRun = undefined;
+    });
+    return this.dispatchRun;
+  }
+
+  private async dispatchAll(): Promise<void> {
     if (this.dispatching) return;
     if (this.gatherTimer !== undefined) {
       clearTimeout(this.gatherTimer);

@@ -15,6 +15,22 @@ export type TaskFunction<Input, Output> = (input: Input, context: TaskContext) =
 export interface TaskDefinition<Input = unknown, Output = unknown> {
   readonly name: string;
   readonly run: TaskFunction<Input, Output>;
+  /**
+   * When a transport runs the task more than once for the same input (BOINC with a quorum of
+   * two or more), whether two outputs agree. Default: equal structure and values.
+   * (A method, so that a definition of any output type is a `TaskDefinition<never, unknown>`.)
+   */
+  equals?(a: Awaited<Output>, b: Awaited<Output>): boolean;
+}
+
+/** What `defineTask` takes beside the name and the function. */
+export interface TaskDefinitionOptions<Output> {
+  /**
+   * Whether two outputs of the task for the same input agree, for redundant computing (BOINC's
+   * quorum): outputs that depend on the host (timings, floating-point noise) can be compared
+   * loosely here. It runs where the outputs are compared (on the BOINC server), not in workers.
+   */
+  readonly equals?: (a: Awaited<Output>, b: Awaited<Output>) => boolean;
 }
 
 /** The input type of a task definition. */
@@ -33,14 +49,21 @@ const validName = /^[A-Za-z_$][\w$.-]{0,199}$/;
  * ```
  */
 // `Input = void`: a run function without a parameter makes a task submitted as `submit(task)`.
-export function defineTask<Input = void, Output = unknown>(name: string, run: TaskFunction<Input, Output>): TaskDefinition<Input, Output> {
+export function defineTask<Input = void, Output = unknown>(
+  name: string,
+  run: TaskFunction<Input, Output>,
+  options: TaskDefinitionOptions<Output> = {},
+): TaskDefinition<Input, Output> {
   if (typeof name !== 'string' || !validName.test(name)) {
     throw new InvalidArgumentError(
       `Task name ${JSON.stringify(name)} is not valid: use 1 to 200 letters, digits, "_", "$", "." or "-", starting with a letter`,
     );
   }
   if (typeof run !== 'function') throw new InvalidArgumentError(`Task ${name}: run must be a function`);
-  const definition = { name, run };
+  const equals = options?.equals;
+  if (equals !== undefined && typeof equals !== 'function') throw new InvalidArgumentError(`Task ${name}: equals must be a function (a, b) => boolean`);
+  const definition: { -readonly [Key in keyof TaskDefinition<Input, Output>]: TaskDefinition<Input, Output>[Key] } = { name, run };
+  if (equals !== undefined) definition.equals = equals;
   Object.defineProperty(definition, taskMarker, { value: true });
   const definedIn = callerModuleUrl(defineTask);
   if (definedIn !== undefined) Object.defineProperty(definition, definedInKey, { value: definedIn });

@@ -122,6 +122,8 @@ describe('values cross with their type', () => {
     const fromBuffer = roundTrip(Buffer.from('hi'));
     expect(Buffer.isBuffer(fromBuffer)).toBe(false);
     expect(fromBuffer).toStrictEqual(new Uint8Array([104, 105]));
+    // Bytes read from a file are a Buffer: what they hold still decodes to plain Uint8Arrays.
+    expect((decodeValue(Buffer.from(encodeValue({ bytes: new Uint8Array([1]) }))) as { bytes: Uint8Array }).bytes.constructor).toBe(Uint8Array);
     const buffer = expectCrossesAsStructuredClone(new Uint8Array([7, 8, 9]).buffer);
     expect(buffer).toBeInstanceOf(ArrayBuffer);
     const dataView = expectCrossesAsStructuredClone(new DataView(new Uint8Array([1, 2, 3, 4]).buffer, 1, 2)) as DataView;
