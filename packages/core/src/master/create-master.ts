@@ -178,14 +178,28 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
 
   // ---- submission -------------------------------------------------------------------------
 
-  async submit(task: TaskDefinition<never, unknown>, input?: unknown, options: SubmitOptions = noOptions): Promise<TaskHandle<never>> {
-    this.assertOpen();
-    this.resolveTask(task);
+  submit(task: TaskDefinition<never, unknown>, input?: unknown, options: SubmitOptions = noOptions): Promise<TaskHandle<never>> {
+    // Not an async function: the common case (room in the queue) costs one resolved promise.
+    try {
+      this.assertOpen();
+      this.resolveTask(task);
+      if (this.queue.isFull(this.table.counts.queued)) return this.submitWhenRoom(task, input, options);
+      return Promise.resolve(this.queueSubmission(task, input, options));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  private async submitWhenRoom(task: TaskDefinition<never, unknown>, input: unknown, options: SubmitOptions): Promise<TaskHandle<never>> {
     while (this.queue.isFull(this.table.counts.queued)) {
       await this.queue.waitForSpace();
       this.queue.takeGrantedSpace();
       this.assertOpen();
     }
+    return this.queueSubmission(task, input, options);
+  }
+
+  private queueSubmission(task: TaskDefinition<never, unknown>, input: unknown, options: SubmitOptions): TaskHandle<never> {
     const key = options.key ?? (this.keysEveryTask ? `submit-${++this.submitOrdinal}` : undefined);
     return this.createRecord(task.name, input, options, 'submit', key) as unknown as TaskHandle<never>;
   }
