@@ -7,6 +7,7 @@ import { getEventListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { executeTaskEnvelope, indexTaskModule, type ExecuteOptions, type TaskFileV1, type TaskRegistry } from '@tsmw/core';
+import { openWorkerClaimRing, type WorkerClaimRing } from './claim-ring.js';
 import { openRunningMarker } from './running-marker.js';
 import { packBatch, unpackBatch, type FromWorkerMessage, type LoadMessage, type RunMessage, type ToWorkerMessage } from './protocol.js';
 
@@ -40,6 +41,7 @@ export function startWorkerRuntime(port: WorkerPort): void {
   let executeOptions: ExecuteOptions = {};
   let progressIntervalMs = 50;
   let markRunning: (sequence: number) => void = () => {};
+  let claims: WorkerClaimRing | undefined;
   const batches: PendingBatch[] = [];
   let draining = false;
   /** Sequences cancelled before they ran (dropped when reached) or while running. */
@@ -123,6 +125,11 @@ export function startWorkerRuntime(port: WorkerPort): void {
         const envelope = batch.bytes.subarray(batch.offset, batch.offset + length);
         batch.offset += length;
         if (sequence > lastStartedSequence) lastStartedSequence = sequence;
+        if (!claims!.claim(sequence)) {
+          // Taken back by the pool for another worker: not run here, and not answered.
+          cancelled.delete(sequence);
+          continue;
+        }
         if (cancelled.delete(sequence)) {
           resultSequences.push(sequence);
           resultPayloads.push(emptyBytes);
@@ -161,6 +168,8 @@ export function startWorkerRuntime(port: WorkerPort): void {
   };
 
   const load = async (message: LoadMessage): Promise<void> => {
+    // At once: batches may arrive while the module loads, and a worker-held ring marks them on receipt.
+    claims = openWorkerClaimRing(message.claims);
     try {
       registry = indexTaskModule(await import(message.moduleUrl));
     } catch (error) {
@@ -183,6 +192,8 @@ export function startWorkerRuntime(port: WorkerPort): void {
 
   const enqueue = (message: RunMessage): void => {
     const { sequences, lengths, bytes } = unpackBatch(message.buffer, message.count);
+    // A batch holds consecutive sequences (the pool numbers the tasks it sends each worker).
+    if (message.count > 0) claims?.received(sequences[0]!, message.count);
     batches.push({
       count: message.count,
       sequences,
@@ -203,6 +214,11 @@ export function startWorkerRuntime(port: WorkerPort): void {
       case 'run':
         enqueue(message);
         break;
+      case 'steal': {
+        const first = claims === undefined ? message.to : claims.release(message.from, message.to);
+        port.post({ type: 'released', from: first, to: message.to });
+        break;
+      }
       case 'cancel':
         for (const sequence of message.sequences) {
           if (sequence === runningSequence) signalController.abort();
