@@ -79,3 +79,16 @@ describe('claim ring kept by a child process', () => {
     expect(worker.claim(0)).toBe(false);
   });
 });
+
+describe('claim ring: marking a run of positions that wraps around the ring', () => {
+  it('marks every position of the run, on both sides of the wrap, and nothing else', () => {
+    const pool = createPoolClaimRing('shared');
+    const worker = openWorkerClaimRing(pool.location);
+    pool.markSent(RING_SIZE - 2, 4);
+    expect([RING_SIZE - 2, RING_SIZE - 1, RING_SIZE, RING_SIZE + 1].map((position) => worker.claim(position))).toEqual([true, true, true, true]);
+    expect(worker.claim(RING_SIZE + 2)).toBe(false);
+    const local = openWorkerClaimRing({ kind: 'local' });
+    local.received(2 * RING_SIZE - 1, 2);
+    expect([2 * RING_SIZE - 1, 2 * RING_SIZE, 2 * RING_SIZE + 1].map((position) => local.claim(position))).toEqual([true, true, false]);
+  });
+});

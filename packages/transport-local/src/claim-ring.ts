@@ -59,7 +59,9 @@ export function createPoolClaimRing(kind: 'shared' | 'local'): PoolClaimRing {
     location: { kind: 'shared', buffer },
     shared: true,
     markSent(from, count) {
-      for (let position = from; position < from + count; position += 1) Atomics.store(cells, position & MASK, AVAILABLE);
+      // Plain writes: the worker reads these cells only after the message that carries the
+      // positions, which orders them.
+      fillRing(cells, from, count);
     },
     steal(from, to) {
       return stealRange(cells, from, to);
@@ -89,7 +91,7 @@ export function openWorkerClaimRing(location: ClaimRingLocation): WorkerClaimRin
   const cells = new Int32Array(RING_SIZE);
   return {
     received(from, count) {
-      for (let position = from; position < from + count; position += 1) cells[position & MASK] = AVAILABLE;
+      fillRing(cells, from, count);
     },
     claim(position) {
       const claimed = cells[position & MASK] === AVAILABLE;
@@ -100,6 +102,14 @@ export function openWorkerClaimRing(location: ClaimRingLocation): WorkerClaimRin
       return stealRange(cells, from, to);
     },
   };
+}
+
+/** Marks positions [from, from + count) available (count <= RING_SIZE), in at most two runs of cells. */
+function fillRing(cells: Int32Array, from: number, count: number): void {
+  const start = from & MASK;
+  const end = start + count;
+  cells.fill(AVAILABLE, start, Math.min(end, RING_SIZE));
+  if (end > RING_SIZE) cells.fill(AVAILABLE, 0, end - RING_SIZE);
 }
 
 /**

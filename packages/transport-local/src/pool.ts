@@ -150,7 +150,7 @@ export class Pool {
     const maxBytes = this.startOptions?.maxEnvelopeBytes ?? Number.POSITIVE_INFINITY;
     for (const task of tasks) {
       let size = task.envelope.byteLength;
-      for (const file of task.files) if ('data' in file) size += file.data.byteLength;
+      if (task.files.length > 0) for (const file of task.files) if ('data' in file) size += file.data.byteLength;
       if (size > maxBytes) {
         this.options.emit({ type: 'task-lost', taskId: task.taskId, error: new EnvelopeTooLargeError(size, maxBytes) });
         continue;
