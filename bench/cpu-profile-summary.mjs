@@ -22,13 +22,14 @@ function layerOf(frame) {
 }
 
 /**
- * Milliseconds per layer (self time of the sampled frames) and per function of core and
- * transport-local, from a parsed .cpuprofile.
+ * Milliseconds per layer (self time of the sampled frames), per function of core and
+ * transport-local, and per function of any layer (`frames`), from a parsed .cpuprofile.
  */
 export function summarizeProfile(profile) {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const layers = new Map();
   const functions = new Map();
+  const frames = new Map();
   let total = 0;
   profile.samples.forEach((id, index) => {
     const micros = profile.timeDeltas[index] ?? 0;
@@ -36,18 +37,24 @@ export function summarizeProfile(profile) {
     const layer = layerOf(frame);
     total += micros;
     layers.set(layer, (layers.get(layer) ?? 0) + micros);
+    if (layer === 'idle') return;
+    const file = frame.url.slice(frame.url.lastIndexOf('/') + 1);
+    const where = file === '' ? '' : ` (${file}:${frame.lineNumber + 1})`;
+    const frameName = `${layer}: ${frame.functionName || '(anonymous)'}${where}`;
+    frames.set(frameName, (frames.get(frameName) ?? 0) + micros);
     if (layer === 'core (master, wire)' || layer === 'transport-local') {
-      const file = frame.url.slice(frame.url.lastIndexOf('/') + 1);
-      const name = `${layer === 'transport-local' ? 'transport-local' : 'core'}: ${frame.functionName || '(anonymous)'} (${file}:${frame.lineNumber + 1})`;
+      const name = `${layer === 'transport-local' ? 'transport-local' : 'core'}: ${frame.functionName || '(anonymous)'}${where}`;
       functions.set(name, (functions.get(name) ?? 0) + micros);
     }
   });
+  const sorted = (map) => [...map].sort((a, b) => b[1] - a[1]).map(([name, micros]) => [name, micros / 1000]);
   const busy = total - (layers.get('idle') ?? 0);
   return {
     totalMs: total / 1000,
     busyMs: busy / 1000,
     layers: new Map([...layers].map(([layer, micros]) => [layer, micros / 1000])),
-    functions: [...functions].sort((a, b) => b[1] - a[1]).map(([name, micros]) => [name, micros / 1000]),
+    functions: sorted(functions),
+    frames: sorted(frames),
   };
 }
 
@@ -59,4 +66,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   console.log('busiest functions of core and transport-local:');
   for (const [name, ms] of summary.functions.slice(0, 20)) console.log(`  ${name.padEnd(72)}${ms.toFixed(0).padStart(7)} ms`);
+  console.log('busiest functions of any layer:');
+  for (const [name, ms] of summary.frames.slice(0, 20)) console.log(`  ${name.padEnd(90)}${ms.toFixed(0).padStart(7)} ms`);
 }

@@ -465,8 +465,13 @@ async function benchProfile() {
   }
   console.log(pad('busy ms (of wall ms)', 26) + results.map(([, { summary }]) => padLeft(`${summary.busyMs.toFixed(0)} (${summary.totalMs.toFixed(0)})`, 18)).join(''));
   for (const [label, { summary }] of results) {
-    console.log(`   busiest functions of core and transport-local, ${label}:`);
-    for (const [name, ms] of summary.functions.slice(0, 8)) console.log(`     ${pad(name, 80)}${padLeft(`${((100 * ms) / summary.busyMs).toFixed(1)} %`, 8)}`);
+    console.log(`   busiest functions, ${label} (% of busy): core and transport-local | any layer`);
+    const share = (ms) => `${((100 * ms) / summary.busyMs).toFixed(1)} %`;
+    for (let index = 0; index < 10; index += 1) {
+      const [ours, oursMs] = summary.functions[index] ?? ['', 0];
+      const [any, anyMs] = summary.frames[index] ?? ['', 0];
+      console.log(`     ${pad(ours, 62)}${padLeft(ours === '' ? '' : share(oursMs), 7)} | ${pad(any, 70)}${padLeft(any === '' ? '' : share(anyMs), 7)}`);
+    }
   }
 }
 

@@ -39,7 +39,7 @@ const INITIAL_TASKS_PER_WORKER = 1;
 /** Workers that fail to start this many times in a row (without one starting) break the pool. */
 const MAX_START_FAILURES = 3;
 /** How often the pool looks at which task each busy worker runs, to send `task-started` for long tasks. */
-export const STARTED_POLL_MS = 20;
+const STARTED_POLL_MS = 20;
 
 export interface PoolOptions {
   readonly workers: number;
