@@ -1,16 +1,14 @@
 #!/usr/bin/env node
-// Sums a .cpuprofile of the master thread by layer: GC, idle, postMessage, msgpackr (core's
+// Sums a .cpuprofile of the master's thread by layer: GC, idle, postMessage, msgpackr (core's
 // codec), core, transport-local, the benchmark driver, Node internals; then the busiest
 // functions of core and transport-local. Usage:
-//   node --cpu-prof --cpu-prof-dir=/tmp/profile bench/profile-stack.mjs 200000
-//   node bench/cpu-profile-summary.mjs /tmp/profile/CPU.<...>.001.cpuprofile   (001: the main thread)
+//   node --cpu-prof --cpu-prof-dir=/tmp/profile bench/profile-stack.mjs --mode all
+//   node bench/cpu-profile-summary.mjs /tmp/profile/CPU.<date>.<time>.<pid>.0.<n>.cpuprofile   (thread 0: the main thread)
+// bench/run.mjs imports summarizeProfile to print one summary per mode.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const profile = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
-const layers = new Map();
-const functions = new Map();
-let total = 0;
+export const LAYERS = ['GC', 'postMessage (native)', 'msgpackr (core codec)', 'core (master, wire)', 'transport-local', 'benchmark driver', 'Node internals, other'];
 
 function layerOf(frame) {
   if (frame.functionName === '(idle)') return 'idle';
@@ -23,22 +21,51 @@ function layerOf(frame) {
   return 'Node internals, other';
 }
 
-profile.samples.forEach((id, index) => {
-  const micros = profile.timeDeltas[index] ?? 0;
-  const frame = nodes.get(id).callFrame;
-  const layer = layerOf(frame);
-  total += micros;
-  layers.set(layer, (layers.get(layer) ?? 0) + micros);
-  if (layer === 'core (master, wire)' || layer === 'transport-local') {
-    const name = `${layer}: ${frame.functionName || '(anonymous)'}`;
-    functions.set(name, (functions.get(name) ?? 0) + micros);
-  }
-});
-
-const busy = total - (layers.get('idle') ?? 0);
-for (const [layer, micros] of [...layers].sort((a, b) => b[1] - a[1])) {
-  const ofBusy = layer === 'idle' ? '' : `${((100 * micros) / busy).toFixed(1).padStart(5)} % of busy`;
-  console.log(`${layer.padEnd(28)}${(micros / 1000).toFixed(0).padStart(7)} ms ${((100 * micros) / total).toFixed(1).padStart(5)} % of wall ${ofBusy}`);
+/**
+ * Milliseconds per layer (self time of the sampled frames), per function of core and
+ * transport-local, and per function of any layer (`frames`), from a parsed .cpuprofile.
+ */
+export function summarizeProfile(profile) {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const layers = new Map();
+  const functions = new Map();
+  const frames = new Map();
+  let total = 0;
+  profile.samples.forEach((id, index) => {
+    const micros = profile.timeDeltas[index] ?? 0;
+    const frame = nodes.get(id).callFrame;
+    const layer = layerOf(frame);
+    total += micros;
+    layers.set(layer, (layers.get(layer) ?? 0) + micros);
+    if (layer === 'idle') return;
+    const file = frame.url.slice(frame.url.lastIndexOf('/') + 1);
+    const where = file === '' ? '' : ` (${file}:${frame.lineNumber + 1})`;
+    const frameName = `${layer}: ${frame.functionName || '(anonymous)'}${where}`;
+    frames.set(frameName, (frames.get(frameName) ?? 0) + micros);
+    if (layer === 'core (master, wire)' || layer === 'transport-local') {
+      const name = `${layer === 'transport-local' ? 'transport-local' : 'core'}: ${frame.functionName || '(anonymous)'}${where}`;
+      functions.set(name, (functions.get(name) ?? 0) + micros);
+    }
+  });
+  const sorted = (map) => [...map].sort((a, b) => b[1] - a[1]).map(([name, micros]) => [name, micros / 1000]);
+  const busy = total - (layers.get('idle') ?? 0);
+  return {
+    totalMs: total / 1000,
+    busyMs: busy / 1000,
+    layers: new Map([...layers].map(([layer, micros]) => [layer, micros / 1000])),
+    functions: sorted(functions),
+    frames: sorted(frames),
+  };
 }
-console.log('busiest functions of core and transport-local:');
-for (const [name, micros] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, 16)) console.log(`  ${name.padEnd(56)}${(micros / 1000).toFixed(0).padStart(7)} ms`);
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const summary = summarizeProfile(JSON.parse(readFileSync(process.argv[2], 'utf8')));
+  for (const [layer, ms] of [...summary.layers].sort((a, b) => b[1] - a[1])) {
+    const ofBusy = layer === 'idle' ? '' : `${((100 * ms) / summary.busyMs).toFixed(1).padStart(5)} % of busy`;
+    console.log(`${layer.padEnd(28)}${ms.toFixed(0).padStart(7)} ms ${((100 * ms) / summary.totalMs).toFixed(1).padStart(5)} % of wall ${ofBusy}`);
+  }
+  console.log('busiest functions of core and transport-local:');
+  for (const [name, ms] of summary.functions.slice(0, 20)) console.log(`  ${name.padEnd(72)}${ms.toFixed(0).padStart(7)} ms`);
+  console.log('busiest functions of any layer:');
+  for (const [name, ms] of summary.frames.slice(0, 20)) console.log(`  ${name.padEnd(90)}${ms.toFixed(0).padStart(7)} ms`);
+}

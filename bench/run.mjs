@@ -1,36 +1,56 @@
 #!/usr/bin/env node
 // The local transport against the Node pools users would otherwise pick, in one process and on
-// the same worker count. Prints tasks/s, ratios and the three headline figures:
-//   1. tiny tasks (a + b): tsmw local vs piscina vs tinypool vs raw worker_threads
-//      (one message per task, and 256 tasks per message), all submitted at once and 1,000 in flight;
+// the same worker count. Prints tasks/s, ratios and the headline figures:
+//   1. tiny tasks (a + b): tsmw local vs piscina vs tinypool vs raw worker_threads (one message
+//      per task, and 256 tasks per message), in three modes: all submitted at once, 1,000 in
+//      flight, and map over 1,000,000 inputs (tsmw's `map`; the others run the same inputs with
+//      1,000 in flight, which is how one keeps memory bounded with them); then, for each mode,
+//      tsmw's ratio to each of the others, as the median of per-round ratios;
 //   2. CPU-bound monte-pi, 1 worker vs N: the speed-up of tsmw next to raw worker_threads';
 //   3. peak RSS of the master while `map` runs over 1,000,000 inputs (in a fresh child process;
-//      with thread workers the process's RSS includes theirs, so it is measured both ways).
+//      with thread workers the process's RSS includes theirs, so it is measured both ways);
+//   4. where the master's thread spends its time, by layer, in each mode (a CPU profile of
+//      bench/profile-stack.mjs, one child process per mode, summed by bench/cpu-profile-summary.mjs).
 //
-// Run after a build: `npm run bench` (builds first), or `node bench/run.mjs [--quick] [--workers 2]`.
-// `--quick` takes well under a minute; figures from it are rougher.
+// Run after a build: `npm run bench` (builds first), or
+// `node bench/run.mjs [--quick] [--workers 2] [--skip tiny,pi,rss,profile]`.
+// `--quick` takes a few minutes; figures from it are rougher. The machine's load is printed at
+// the start and the end: figures taken under load are low for every variant, ratios less so.
 // On demand only: never part of CI's pass/fail.
-import { fork } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { execFile, fork } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { createMaster } from '@tsmw/core';
 import { createLocalTransport } from '@tsmw/transport-local';
 import { Piscina } from 'piscina';
 import { Tinypool } from 'tinypool';
+import { LAYERS, summarizeProfile } from './cpu-profile-summary.mjs';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const workersArgument = argv.indexOf('--workers');
 const workers = workersArgument >= 0 ? Number(argv[workersArgument + 1]) : Math.min(2, availableParallelism());
+const skipArgument = argv.indexOf('--skip');
+const skipped = new Set(skipArgument >= 0 ? argv[skipArgument + 1].split(',') : []);
 
 const tasksUrl = new URL('./tsmw-tasks.mjs', import.meta.url);
 const poolWorkerUrl = new URL('./pool-worker.mjs', import.meta.url);
 const rawWorkerUrl = new URL('./raw-worker.mjs', import.meta.url);
 
 const settings = quick
-  ? { tinyTasks: 50_000, tinyRounds: 1, piTasks: 8, piDarts: 2_500_000, piRounds: 2, rssInputs: 200_000 }
-  : { tinyTasks: 200_000, tinyRounds: 3, piTasks: 8, piDarts: 10_000_000, piRounds: 5, rssInputs: 1_000_000 };
+  ? { tinyTasks: 50_000, mapInputs: 100_000, tinyRounds: 1, piTasks: 8, piDarts: 2_500_000, piRounds: 2, rssInputs: 200_000, profileTasks: 50_000 }
+  : { tinyTasks: 200_000, mapInputs: 1_000_000, tinyRounds: 3, piTasks: 8, piDarts: 10_000_000, piRounds: 5, rssInputs: 1_000_000, profileTasks: 200_000 };
+const MODES = [
+  ['all', 'all at once'],
+  ['window', '1,000 in flight'],
+  ['map', `map over ${settings.mapInputs.toLocaleString('en')}`],
+];
+const TSMW = 'tsmw local';
+const REFERENCE = 'piscina (default)';
 const WINDOW = 1000;
 const RAW_BATCH = 256;
 
@@ -85,15 +105,26 @@ function startRawWorkers(count) {
 
 // ---- tiny tasks -----------------------------------------------------------------------------
 
-/** Each variant: start(), then run(total, mode) where mode is 'all' or 'window', then close(). */
+/**
+ * Each variant: start(), then run(total, mode) where mode is 'all', 'window' or 'map' (for the
+ * pools, 'map' is `total` tasks with 1,000 in flight), then close().
+ */
 const tinyVariants = [
   {
-    name: 'tsmw local',
+    name: TSMW,
     async start() {
       this.master = await createMaster({ transport: createLocalTransport({ workers }), tasks: tasksUrl });
       this.add = (await import(tasksUrl.href)).add;
     },
-    run(total, mode) {
+    async run(total, mode) {
+      if (mode === 'map') {
+        function* inputs() {
+          for (let index = 0; index < total; index += 1) yield { a: index, b: 1 };
+        }
+        let sum = 0;
+        for (const value of await this.master.map(this.add, inputs())) sum += value;
+        return sum;
+      }
       const runOne = (index) => this.master.submit(this.add, { a: index, b: 1 }).then((handle) => handle.result);
       return mode === 'all' ? allAtOnce(total, runOne) : windowed(total, WINDOW, runOne);
     },
@@ -198,13 +229,13 @@ const tinyVariants = [
 ];
 
 async function benchTiny() {
-  const total = settings.tinyTasks;
-  const expected = (total * (total - 1)) / 2 + total;
   const rates = new Map(); // `${variant}|${mode}` -> tasks/s per round
   for (const variant of tinyVariants) await variant.start();
-  for (const variant of tinyVariants) await variant.run(Math.min(total, 20_000), 'window'); // warm-up
+  for (const variant of tinyVariants) await variant.run(Math.min(settings.tinyTasks, 20_000), 'window'); // warm-up
   for (let round = 0; round < settings.tinyRounds; round += 1) {
-    for (const mode of ['all', 'window']) {
+    for (const [mode] of MODES) {
+      const total = mode === 'map' ? settings.mapInputs : settings.tinyTasks;
+      const expected = (total * (total - 1)) / 2 + total;
       for (const variant of tinyVariants) {
         const started = performance.now();
         const sum = await variant.run(total, mode);
@@ -218,20 +249,27 @@ async function benchTiny() {
   }
   for (const variant of tinyVariants) await variant.close();
 
-  console.log(`\n1. Tiny tasks (a + b): ${format(total)} tasks, ${workers} workers, median of ${settings.tinyRounds} round(s); ratios are medians of per-round ratios to piscina`);
-  console.log(`${pad('variant', 24)}${padLeft('all at once', 14)}${padLeft('x piscina', 11)}${padLeft(`${WINDOW} in flight`, 16)}${padLeft('x piscina', 11)}`);
+  console.log(
+    `\n1. Tiny tasks (a + b), ${workers} workers: ${format(settings.tinyTasks)} tasks all at once and 1,000 in flight, map over ${format(settings.mapInputs)} inputs (the pools: the same inputs, 1,000 in flight); median of ${settings.tinyRounds} round(s)`,
+  );
+  console.log(pad('tasks/s', 24) + MODES.map(([, label]) => padLeft(label, 20)).join(''));
   const summary = {};
   for (const variant of tinyVariants) {
-    const cells = [];
-    for (const mode of ['all', 'window']) {
-      const own = rates.get(`${variant.name}|${mode}`);
-      const reference = rates.get(`piscina (default)|${mode}`);
-      const ratio = median(own.map((rate, round) => rate / reference[round]));
-      summary[`${variant.name}|${mode}`] = { tasksPerSecond: median(own), ratio };
-      cells.push(padLeft(`${format(median(own))}/s`, mode === 'all' ? 14 : 16), padLeft(`${ratio.toFixed(2)}`, 11));
-    }
+    console.log(pad(variant.name, 24) + MODES.map(([mode]) => padLeft(`${format(median(rates.get(`${variant.name}|${mode}`)))}/s`, 20)).join(''));
+  }
+  console.log(`\n${pad(`${TSMW} / variant`, 24)}${MODES.map(([, label]) => padLeft(label, 20)).join('')}   (medians of per-round ratios, same run)`);
+  for (const variant of tinyVariants) {
+    if (variant.name === TSMW) continue;
+    const cells = MODES.map(([mode]) => {
+      const own = rates.get(`${TSMW}|${mode}`);
+      const other = rates.get(`${variant.name}|${mode}`);
+      const ratio = median(own.map((rate, round) => rate / other[round]));
+      summary[`${variant.name}|${mode}`] = ratio;
+      return padLeft(`${ratio.toFixed(2)}x`, 20);
+    });
     console.log(pad(variant.name, 24) + cells.join(''));
   }
+  for (const [mode] of MODES) summary[`${TSMW}|${mode}`] = median(rates.get(`${TSMW}|${mode}`));
   return summary;
 }
 
@@ -295,7 +333,7 @@ async function timePiscinaPi(workerCount) {
 
 async function benchPi() {
   const variants = [
-    ['tsmw local', timeTsmwPi],
+    [TSMW, timeTsmwPi],
     ['raw worker_threads', timeRawPi],
     ['piscina', timePiscinaPi],
   ];
@@ -388,21 +426,78 @@ async function benchRss() {
   return results;
 }
 
+// ---- master profile by layer ---------------------------------------------------------------
+
+const execFileAsync = promisify(execFile);
+
+/** Runs bench/profile-stack.mjs for one mode under --cpu-prof; returns its line and the master thread's profile summary. */
+async function profileMode(mode) {
+  const directory = mkdtempSync(join(tmpdir(), 'tsmw-profile-'));
+  try {
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      ['--cpu-prof', `--cpu-prof-dir=${directory}`, fileURLToPath(new URL('./profile-stack.mjs', import.meta.url)), '--mode', mode, '--tasks', String(settings.profileTasks)],
+      { maxBuffer: 1024 * 1024 },
+    );
+    // CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile: thread 0 is the master's.
+    const file = readdirSync(directory).find((name) => name.split('.')[4] === '0');
+    if (file === undefined) throw new Error(`no profile of the main thread in ${directory}`);
+    return { line: stdout.trim(), summary: summarizeProfile(JSON.parse(readFileSync(join(directory, file), 'utf8'))) };
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+async function benchProfile() {
+  const modes = [
+    ['transport', 'transport alone'],
+    ['all', 'all at once'],
+    ['window', '1,000 in flight'],
+    ['map', 'map'],
+  ];
+  const results = [];
+  for (const [mode, label] of modes) results.push([label, await profileMode(mode)]);
+  console.log(`\n4. The master's thread by layer (CPU profile of bench/profile-stack.mjs, ${format(settings.profileTasks)} tiny tasks, 2 workers, one process per mode; % of busy time)`);
+  for (const [label, { line }] of results) console.log(`   ${pad(`${label}:`, 18)}${line.replace(/^.*?:\s+/, '')}`);
+  console.log(pad('layer', 26) + results.map(([label]) => padLeft(label, 18)).join(''));
+  for (const layer of LAYERS) {
+    console.log(pad(layer, 26) + results.map(([, { summary }]) => padLeft(`${((100 * (summary.layers.get(layer) ?? 0)) / summary.busyMs).toFixed(1)} %`, 18)).join(''));
+  }
+  console.log(pad('busy ms (of wall ms)', 26) + results.map(([, { summary }]) => padLeft(`${summary.busyMs.toFixed(0)} (${summary.totalMs.toFixed(0)})`, 18)).join(''));
+  for (const [label, { summary }] of results) {
+    console.log(`   busiest functions, ${label} (% of busy): core and transport-local | any layer`);
+    const share = (ms) => `${((100 * ms) / summary.busyMs).toFixed(1)} %`;
+    for (let index = 0; index < 10; index += 1) {
+      const [ours, oursMs] = summary.functions[index] ?? ['', 0];
+      const [any, anyMs] = summary.frames[index] ?? ['', 0];
+      console.log(`     ${pad(ours, 62)}${padLeft(ours === '' ? '' : share(oursMs), 7)} | ${pad(any, 70)}${padLeft(any === '' ? '' : share(anyMs), 7)}`);
+    }
+  }
+}
+
 // ---- main -----------------------------------------------------------------------------------
 
-console.log(`tsmw local transport benchmark${quick ? ' (quick)' : ''}: Node ${process.version}, ${availableParallelism()} CPUs, ${workers} workers`);
-const tiny = await benchTiny();
-const pi = await benchPi();
-const rss = await benchRss();
+const load = () => loadavg().map((value) => value.toFixed(2)).join(', ');
+console.log(`tsmw local transport benchmark${quick ? ' (quick)' : ''}: Node ${process.version}, ${availableParallelism()} CPUs, ${workers} workers; load average at start ${load()}`);
+const tiny = skipped.has('tiny') ? undefined : await benchTiny();
+const pi = skipped.has('pi') ? undefined : await benchPi();
+const rss = skipped.has('rss') ? undefined : await benchRss();
+if (!skipped.has('profile')) await benchProfile();
 
-const tinyAll = tiny['tsmw local|all'];
-const tinyWindow = tiny['tsmw local|window'];
-const piRatio = pi['tsmw local'].ratioToRaw;
-const peakMb = rss.thread.peakRss / 1024 / 1024;
-const masterPeakMb = rss.process.peakRss / 1024 / 1024;
-console.log('\nSummary (targets in brackets)');
-console.log(`  tiny-task throughput vs piscina: ${tinyAll.ratio.toFixed(2)}x all at once, ${tinyWindow.ratio.toFixed(2)}x with ${WINDOW} in flight [>= 5x] ${Math.min(tinyAll.ratio, tinyWindow.ratio) >= 5 ? 'met' : 'NOT met'}`);
-console.log(`  monte-pi speed-up 1 -> ${workers} workers: ${pi['tsmw local'].speedUp.toFixed(2)}x vs raw ${pi['raw worker_threads'].speedUp.toFixed(2)}x, ratio ${piRatio.toFixed(3)} [>= 0.95] ${piRatio >= 0.95 ? 'met' : 'NOT met'}`);
-console.log(
-  `  peak RSS over ${format(settings.rssInputs)} inputs: master alone ${masterPeakMb.toFixed(0)} MB [< 200 MB] ${masterPeakMb < 200 ? 'met' : 'NOT met'}; master + worker threads ${peakMb.toFixed(0)} MB`,
-);
+console.log(`\nSummary (targets in brackets); load average at the end ${load()}`);
+if (tiny !== undefined) {
+  const ratios = MODES.map(([mode, label]) => `${tiny[`${REFERENCE}|${mode}`].toFixed(2)}x ${label}`).join(', ');
+  const submitMet = Math.min(tiny[`${REFERENCE}|all`], tiny[`${REFERENCE}|window`]) >= 5;
+  console.log(`  tiny-task throughput vs piscina: ${ratios} [>= 5x submit, >= 8x map] ${submitMet && tiny[`${REFERENCE}|map`] >= 8 ? 'met' : 'NOT met'}`);
+}
+if (pi !== undefined) {
+  const piRatio = pi[TSMW].ratioToRaw;
+  console.log(`  monte-pi speed-up 1 -> ${workers} workers: ${pi[TSMW].speedUp.toFixed(2)}x vs raw ${pi['raw worker_threads'].speedUp.toFixed(2)}x, ratio ${piRatio.toFixed(3)} [>= 0.95] ${piRatio >= 0.95 ? 'met' : 'NOT met'}`);
+}
+if (rss !== undefined) {
+  const peakMb = rss.thread.peakRss / 1024 / 1024;
+  const masterPeakMb = rss.process.peakRss / 1024 / 1024;
+  console.log(
+    `  peak RSS over ${format(settings.rssInputs)} inputs: master alone ${masterPeakMb.toFixed(0)} MB [< 200 MB] ${masterPeakMb < 200 ? 'met' : 'NOT met'}; master + worker threads ${peakMb.toFixed(0)} MB`,
+  );
+}

@@ -8,17 +8,22 @@
  * how long its tasks take (about `TARGET_QUEUE_MS` of work), so a worker running minute-long
  * tasks holds one while a worker running microsecond tasks holds a thousand.
  *
+ * That estimate comes from tasks already run, so it is wrong for a while when tiny tasks are
+ * followed by long ones. Two rules keep that from serialising long tasks: queued tasks go first
+ * to the worker holding the fewest (shared evenly while one idles), and a worker left with
+ * nothing to do takes over half of the tasks another worker holds but has not started (work
+ * stealing, through the claim ring: see claim-ring.ts).
+ *
  * Each worker runs its tasks one at a time, in the order sent, and answers in that order. It
  * marks the task it is running in shared memory (a file for child processes; see
  * running-marker.ts). If the worker dies, that task is lost (`task-lost` with the retryable
- * `WorkerCrashedError`) and every other task it held goes back to the front of the queue.
- *
- * Known limit: tasks a worker already holds are not taken back when another worker idles, so a
- * sudden switch from tiny tasks to long, uneven ones may leave a short tail on one worker (the
- * estimate, and so the share each worker gets, adapts from the next results on).
+ * `WorkerCrashedError`) and every other task it held goes back to the front of the queue. The
+ * same marker tells when a task started: `task-started` is sent for every task, with its result
+ * at the latest, and within `STARTED_POLL_MS` of its start when it runs longer.
  */
 import { EnvelopeTooLargeError, TransportError, WorkerCrashedError, type SubmittedTaskV1, type TransportEventV1 } from '@tsmw/core';
 import type { ResourceLimits } from 'node:worker_threads';
+import { createPoolClaimRing, RING_SIZE, type PoolClaimRing } from './claim-ring.js';
 import { packBatch, unpackBatch, type FromWorkerMessage, type ResultsMessage } from './protocol.js';
 import { createFileRunningMarker, createSharedRunningMarker, type RunningMarker } from './running-marker.js';
 import { createProcessChannel, createThreadChannel, type WorkerChannel, type WorkerExit } from './worker-channel.js';
@@ -33,6 +38,8 @@ const TARGET_QUEUE_MS = 4;
 const INITIAL_TASKS_PER_WORKER = 1;
 /** Workers that fail to start this many times in a row (without one starting) break the pool. */
 const MAX_START_FAILURES = 3;
+/** How often the pool looks at which task each busy worker runs, to send `task-started` for long tasks. */
+const STARTED_POLL_MS = 20;
 
 export interface PoolOptions {
   readonly workers: number;
@@ -56,11 +63,13 @@ export interface PoolStartOptions {
 /** One task in the pool, from submission to its result. */
 interface Entry {
   readonly task: SubmittedTaskV1;
-  /** The pool's number for the current dispatch of the task (-1 while queued). */
+  /** The task's number on the worker it was sent to (0, 1, 2... per worker; -1 while queued). */
   sequence: number;
   slot: WorkerSlot | undefined;
   cancelled: boolean;
   cancelledAt: number;
+  /** `task-started` was sent for the current dispatch. */
+  started: boolean;
 }
 
 /** Why the pool stopped a worker on purpose. */
@@ -77,6 +86,14 @@ interface WorkerSlot {
   /** The tasks sent to this worker and not yet answered, in the order sent (= the order run). */
   readonly held: Entry[];
   heldHead: number;
+  /** Where the worker claims each task before running it, and the pool takes tasks back. */
+  readonly claims: PoolClaimRing;
+  /** The sequence of the next task sent to this worker. */
+  nextSequence: number;
+  /** The sequence of the last task the worker answered (-1 before any). */
+  answeredThrough: number;
+  /** The idle worker for which a `steal` request to this worker (a child process) awaits its answer. */
+  stealingFor: WorkerSlot | undefined;
   /** Recent milliseconds per task, or undefined before the first results. */
   taskMs: number | undefined;
   referenced: boolean;
@@ -92,10 +109,10 @@ export class Pool {
   private queueHead = 0;
   /** Tasks taken back from a dead worker: they go before the queue. */
   private readonly requeued: Entry[] = [];
+  private requeuedHead = 0;
   private queuedCount = 0;
   private dispatchScheduled = false;
   private heldCount = 0;
-  private nextSequence = 0;
   private nextSlotId = 0;
   private startOptions: PoolStartOptions | undefined;
   private startFailures = 0;
@@ -104,12 +121,16 @@ export class Pool {
   private spaceWaiters: Array<() => void> = [];
   private idleWaiters: Array<() => void> = [];
   private readyWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  private startedTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly options: PoolOptions) {}
 
   /** Starts the workers and waits until each has loaded the task module. */
   async start(startOptions: PoolStartOptions): Promise<void> {
     this.startOptions = startOptions;
+    // Child processes mark their running task in files: if this process ends without closing the
+    // pool (process.exit), the files still go.
+    if (this.options.isolation === 'process') process.on('exit', this.disposeMarkers);
     // One waiter per worker started; each 'ready' (or failure to start) settles the oldest.
     const ready = Array.from({ length: this.options.workers }, () => {
       this.spawn();
@@ -129,7 +150,7 @@ export class Pool {
     const maxBytes = this.startOptions?.maxEnvelopeBytes ?? Number.POSITIVE_INFINITY;
     for (const task of tasks) {
       let size = task.envelope.byteLength;
-      for (const file of task.files) if ('data' in file) size += file.data.byteLength;
+      if (task.files.length > 0) for (const file of task.files) if ('data' in file) size += file.data.byteLength;
       if (size > maxBytes) {
         this.options.emit({ type: 'task-lost', taskId: task.taskId, error: new EnvelopeTooLargeError(size, maxBytes) });
         continue;
@@ -138,7 +159,7 @@ export class Pool {
         this.options.emit({ type: 'task-lost', taskId: task.taskId, error: this.broken });
         continue;
       }
-      const entry: Entry = { task, sequence: -1, slot: undefined, cancelled: false, cancelledAt: 0 };
+      const entry: Entry = { task, sequence: -1, slot: undefined, cancelled: false, cancelledAt: 0, started: false };
       this.queue.push(entry);
       this.queuedCount += 1;
     }
@@ -168,7 +189,7 @@ export class Pool {
       if (sequences === undefined) bySlot.set(slot, (sequences = []));
       sequences.push(entry.sequence);
     };
-    for (const entry of this.requeued) cancel(entry);
+    for (let index = this.requeuedHead; index < this.requeued.length; index += 1) cancel(this.requeued[index]);
     for (let index = this.queueHead; index < this.queue.length; index += 1) cancel(this.queue[index]);
     for (const slot of this.slots) for (let index = slot.heldHead; index < slot.held.length; index += 1) cancel(slot.held[index]);
     for (const [slot, sequences] of bySlot) {
@@ -193,13 +214,20 @@ export class Pool {
       return slot.exitedPromise;
     });
     await Promise.all(exits);
+    this.stopStartedPoll();
+    if (this.options.isolation === 'process') process.off('exit', this.disposeMarkers);
     this.queue.length = 0;
     this.queueHead = 0;
     this.requeued.length = 0;
+    this.requeuedHead = 0;
     this.queuedCount = 0;
     for (const waiter of this.spaceWaiters.splice(0)) waiter();
     for (const waiter of this.idleWaiters.splice(0)) waiter();
   }
+
+  private readonly disposeMarkers = (): void => {
+    for (const slot of this.slots) slot.marker.dispose();
+  };
 
   // ---- workers ------------------------------------------------------------------------------
 
@@ -217,6 +245,10 @@ export class Pool {
       loadError: undefined,
       held: [],
       heldHead: 0,
+      claims: createPoolClaimRing(this.options.isolation === 'process' ? 'local' : 'shared'),
+      nextSequence: 0,
+      answeredThrough: -1,
+      stealingFor: undefined,
       taskMs: undefined,
       referenced: true,
       idleTimer: undefined,
@@ -238,6 +270,7 @@ export class Pool {
       maxEnvelopeBytes: startOptions.maxEnvelopeBytes,
       progressIntervalMs: this.options.progressIntervalMs,
       runningMarker: slot.marker.location,
+      claims: slot.claims.location,
     });
     this.slots.push(slot);
     return slot;
@@ -254,7 +287,10 @@ export class Pool {
     if (slot.exited) return;
     slot.stopping ??= reason;
     this.clearTimers(slot);
+    // The channel keeps a worker it terminates referenced until its exit, which the pool (and
+    // close()) waits for; from here on updateReference leaves it so.
     slot.channel.terminate();
+    slot.referenced = true;
   }
 
   private clearTimers(slot: WorkerSlot): void {
@@ -273,13 +309,19 @@ export class Pool {
         this.onProgress(slot, message.sequences, message.fractions);
         break;
       case 'ready':
+        // A worker being stopped (close() began while it loaded) is no worker to wait for.
+        if (slot.stopping !== undefined) break;
         slot.ready = true;
         this.startFailures = 0;
         this.readyWaiters.shift()?.resolve();
         this.updateReference(slot);
+        this.scheduleDispatch();
         break;
       case 'load-failed':
         slot.loadError = message.message;
+        break;
+      case 'released':
+        this.onReleased(slot, message.from);
         break;
     }
   }
@@ -349,17 +391,24 @@ export class Pool {
     const lose = (entry: Entry | undefined): void => {
       if (entry !== undefined && !entry.cancelled) this.options.emit({ type: 'task-lost', taskId: entry.task.taskId, error });
     };
-    for (const entry of this.requeued) lose(entry);
+    for (let index = this.requeuedHead; index < this.requeued.length; index += 1) lose(this.requeued[index]);
     for (let index = this.queueHead; index < this.queue.length; index += 1) lose(this.queue[index]);
     this.queue.length = 0;
     this.queueHead = 0;
     this.requeued.length = 0;
+    this.requeuedHead = 0;
     this.queuedCount = 0;
     this.releaseSpace();
     this.checkIdle();
   }
 
+  /**
+   * A worker keeps the process alive while it starts or holds tasks, not while it idles. One
+   * being stopped stays referenced until it has exited (see stop): unreferencing it then would
+   * let the process end before close() settles.
+   */
   private updateReference(slot: WorkerSlot): void {
+    if (slot.stopping !== undefined || slot.exited) return;
     const busy = !slot.ready || slot.held.length > slot.heldHead;
     if (busy && !slot.referenced) slot.channel.ref();
     else if (!busy && slot.referenced) slot.channel.unref();
@@ -382,6 +431,15 @@ export class Pool {
   private capacity(slot: WorkerSlot): number {
     if (slot.taskMs === undefined) return INITIAL_TASKS_PER_WORKER;
     return Math.max(1, Math.min(MAX_TASKS_PER_WORKER, Math.ceil(TARGET_QUEUE_MS / Math.max(slot.taskMs, 0.001))));
+  }
+
+  /** How many more tasks a worker can be sent now. */
+  private room(slot: WorkerSlot): number {
+    if (slot.stopping !== undefined || slot.exited || slot.stealingFor !== undefined) return 0;
+    const held = slot.held.length - slot.heldHead;
+    // Never more than a claim ring's worth of sequences past the last one answered (claim-ring.ts).
+    const ring = RING_SIZE - (slot.nextSequence - slot.answeredThrough - 1);
+    return Math.min(this.capacity(slot) - held, ring);
   }
 
   /**
@@ -408,19 +466,22 @@ export class Pool {
       }
     }
     while (this.queuedCount > 0) {
+      // The worker holding the fewest tasks first (an idle one before a busy one, whatever the
+      // capacities learned from earlier tasks), then the one with the most room.
       let best: WorkerSlot | undefined;
+      let bestHeld = Number.POSITIVE_INFINITY;
       let bestRoom = 0;
       let withRoom = 0;
       let idle = false;
       for (const slot of this.slots) {
-        if (slot.stopping !== undefined || slot.exited) continue;
-        const held = slot.held.length - slot.heldHead;
-        const room = this.capacity(slot) - held;
+        const room = this.room(slot);
         if (room <= 0) continue;
+        const held = slot.held.length - slot.heldHead;
         withRoom += 1;
         if (held === 0) idle = true;
-        if (room > bestRoom) {
+        if (held < bestHeld || (held === bestHeld && room > bestRoom)) {
           best = slot;
+          bestHeld = held;
           bestRoom = room;
         }
       }
@@ -430,12 +491,89 @@ export class Pool {
       const count = Math.min(bestRoom, MAX_TASKS_PER_MESSAGE, idle ? Math.ceil(this.queuedCount / withRoom) : this.queuedCount);
       this.send(best, count);
     }
+    if (this.queuedCount === 0) this.stealForIdleWorkers();
     this.releaseSpace();
   }
 
+  /**
+   * Work stealing: a worker with nothing to do takes half of the tasks that the busiest other
+   * worker holds but has not started (taken from the end of what it holds).
+   */
+  private stealForIdleWorkers(): void {
+    for (const thief of this.slots) {
+      if (!thief.ready || thief.stopping !== undefined || thief.exited || thief.held.length > thief.heldHead) continue;
+      let victim: WorkerSlot | undefined;
+      let most = 0;
+      for (const slot of this.slots) {
+        if (slot === thief || slot.stopping !== undefined || slot.exited || slot.stealingFor !== undefined) continue;
+        // The first task held may be running; the others have not started (or have finished with
+        // their results still on the way, which the claim ring tells apart).
+        const waiting = slot.held.length - slot.heldHead - 1;
+        if (waiting > most) {
+          victim = slot;
+          most = waiting;
+        }
+      }
+      if (victim === undefined) return;
+      const take = Math.ceil(most / 2);
+      const from = victim.held[victim.held.length - take]!.sequence;
+      const to = victim.held[victim.held.length - 1]!.sequence + 1;
+      if (victim.claims.shared) {
+        this.giveTo(thief, this.takeBack(victim, victim.claims.steal(from, to)));
+      } else {
+        victim.stealingFor = thief;
+        victim.channel.post({ type: 'steal', from, to });
+      }
+    }
+  }
+
+  /**
+   * Takes back from a worker the tasks it holds from sequence `from` on (the claim ring says it
+   * will not run them: they are the end of what it holds, as nothing is sent to a worker between
+   * a steal and its answer) and queues them again, first; returns how many were queued.
+   */
+  private takeBack(slot: WorkerSlot, from: number): number {
+    const held = slot.held;
+    let end = held.length;
+    while (end > slot.heldHead && held[end - 1]!.sequence >= from) end -= 1;
+    const taken = held.splice(end);
+    let queued = 0;
+    for (const entry of taken) {
+      // (None started: the claim ring gives back only what the worker has not claimed.)
+      entry.slot = undefined;
+      entry.sequence = -1;
+      if (entry.cancelled) continue;
+      this.requeued.push(entry);
+      queued += 1;
+    }
+    this.heldCount -= taken.length;
+    this.queuedCount += queued;
+    this.updateReference(slot);
+    return queued;
+  }
+
+  private onReleased(slot: WorkerSlot, from: number): void {
+    const thief = slot.stealingFor;
+    slot.stealingFor = undefined;
+    if (this.closing === 'force') return;
+    const taken = this.takeBack(slot, from);
+    if (thief !== undefined && thief.stopping === undefined && !thief.exited) this.giveTo(thief, taken);
+    this.dispatch();
+  }
+
+  /** Sends the first `count` queued tasks (those just taken back) to the worker that asked for them. */
+  private giveTo(thief: WorkerSlot, count: number): void {
+    for (let left = count; left > 0; left -= MAX_TASKS_PER_MESSAGE) this.send(thief, Math.min(left, MAX_TASKS_PER_MESSAGE));
+  }
+
   private takeQueued(): Entry | undefined {
-    while (this.requeued.length > 0) {
-      const entry = this.requeued.shift()!;
+    while (this.requeuedHead < this.requeued.length) {
+      const entry = this.requeued[this.requeuedHead]!;
+      this.requeuedHead += 1;
+      if (this.requeuedHead === this.requeued.length) {
+        this.requeued.length = 0;
+        this.requeuedHead = 0;
+      }
       if (!entry.cancelled) return entry;
     }
     while (this.queueHead < this.queue.length) {
@@ -461,10 +599,11 @@ export class Pool {
     const sequences: number[] = [];
     const payloads: Uint8Array[] = [];
     let files: Array<readonly [number, SubmittedTaskV1['files']]> | undefined;
+    const first = slot.nextSequence;
     while (sequences.length < count) {
       const entry = this.takeQueued();
       if (entry === undefined) break;
-      entry.sequence = this.nextSequence++;
+      entry.sequence = slot.nextSequence++;
       entry.slot = slot;
       slot.held.push(entry);
       if (entry.task.files.length > 0) (files ??= []).push([sequences.length, entry.task.files]);
@@ -476,9 +615,11 @@ export class Pool {
     this.queuedCount -= sent;
     this.heldCount += sent;
     if (sent === 0) return;
+    slot.claims.markSent(first, sent);
     const buffer = packBatch(sequences, payloads, sent);
     slot.channel.post({ type: 'run', count: sent, buffer, ...(files === undefined ? {} : { files }) }, [buffer]);
     this.updateReference(slot);
+    this.startStartedPoll();
   }
 
   private releaseSpace(): void {
@@ -493,6 +634,7 @@ export class Pool {
   private onResults(slot: WorkerSlot, message: ResultsMessage): void {
     const { sequences, lengths, bytes } = unpackBatch(message.buffer, message.count);
     const held = slot.held;
+    const emit = this.options.emit;
     let offset = 0;
     let answered = 0;
     for (let index = 0; index < message.count; index += 1) {
@@ -509,11 +651,14 @@ export class Pool {
         slot.heldHead += 1;
         answered += 1;
         if (!entry.cancelled && length > 0) {
-          this.options.emit({ type: 'task-result', taskId: entry.task.taskId, bytes: bytes.subarray(offset, offset + length) });
+          const taskId = entry.task.taskId;
+          if (!entry.started) emit({ type: 'task-started', taskId });
+          emit({ type: 'task-result', taskId, bytes: bytes.subarray(offset, offset + length) });
         }
       }
       offset += length;
     }
+    if (message.count > 0) slot.answeredThrough = sequences[message.count - 1]!;
     this.heldCount -= answered;
     if (slot.heldHead === held.length) {
       held.length = 0;
@@ -533,17 +678,69 @@ export class Pool {
 
   private onProgress(slot: WorkerSlot, sequences: readonly number[], fractions: readonly number[]): void {
     for (let index = 0; index < sequences.length; index += 1) {
-      const entry = this.findHeld(slot, sequences[index]!);
-      if (entry !== undefined && !entry.cancelled) this.options.emit({ type: 'task-progress', taskId: entry.task.taskId, fraction: fractions[index]! });
+      const position = this.indexOfHeld(slot, sequences[index]!);
+      const entry = position < 0 ? undefined : slot.held[position]!;
+      if (entry === undefined || entry.cancelled) continue;
+      this.markStarted(slot, position);
+      this.options.emit({ type: 'task-progress', taskId: entry.task.taskId, fraction: fractions[index]! });
     }
   }
 
-  private findHeld(slot: WorkerSlot, sequence: number): Entry | undefined {
-    for (let position = slot.heldHead; position < slot.held.length; position += 1) {
-      const entry = slot.held[position]!;
-      if (entry.sequence === sequence) return entry;
+  /** Where the task with this sequence is in what the worker holds (sequences grow along it), or -1. */
+  private indexOfHeld(slot: WorkerSlot, sequence: number): number {
+    const held = slot.held;
+    let low = slot.heldHead;
+    let high = held.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const found = held[middle]!.sequence;
+      if (found === sequence) return middle;
+      if (found < sequence) low = middle + 1;
+      else high = middle - 1;
     }
-    return undefined;
+    return -1;
+  }
+
+  /**
+   * Sends `task-started` for the held task at `position` and those before it (a worker runs its
+   * tasks in order, so they have started too) that have not had one.
+   */
+  private markStarted(slot: WorkerSlot, position: number): void {
+    const held = slot.held;
+    let first = position;
+    while (first > slot.heldHead && !held[first - 1]!.started) first -= 1;
+    for (let index = first; index <= position; index += 1) {
+      const entry = held[index]!;
+      if (entry.started) continue;
+      entry.started = true;
+      if (!entry.cancelled) this.options.emit({ type: 'task-started', taskId: entry.task.taskId });
+    }
+  }
+
+  private startStartedPoll(): void {
+    if (this.startedTimer !== undefined) return;
+    this.startedTimer = setInterval(() => this.pollStarted(), STARTED_POLL_MS);
+    this.startedTimer.unref();
+  }
+
+  private stopStartedPoll(): void {
+    if (this.startedTimer !== undefined) clearInterval(this.startedTimer);
+    this.startedTimer = undefined;
+  }
+
+  /** Sends `task-started` for the task each busy worker is running, if it has not had one. */
+  private pollStarted(): void {
+    if (this.heldCount === 0 || this.closing === 'force') {
+      this.stopStartedPoll();
+      return;
+    }
+    for (const slot of this.slots) {
+      if (slot.held.length === slot.heldHead || slot.exited) continue;
+      const running = slot.marker.read();
+      if (running === undefined || running < 0) continue;
+      const position = this.indexOfHeld(slot, running);
+      if (position >= 0) this.markStarted(slot, position);
+    }
   }
 
   // ---- cancel and idle ----------------------------------------------------------------------
@@ -559,7 +756,8 @@ export class Pool {
       slot.cancelTimer = undefined;
       if (slot.exited) return;
       const runningSequence = slot.marker.read();
-      const running = runningSequence === undefined ? slot.held[slot.heldHead] : this.findHeld(slot, runningSequence);
+      const position = runningSequence === undefined ? slot.heldHead : this.indexOfHeld(slot, runningSequence);
+      const running = position < 0 ? undefined : slot.held[position];
       const now = Date.now();
       if (running !== undefined && running.cancelled && now - running.cancelledAt >= this.options.cancelGraceMs) {
         this.stop(slot, 'cancel');

@@ -6,8 +6,9 @@
  *
  * A batch buffer holds, for `count` items: `count` float64 sequence numbers, then `count`
  * uint32 byte lengths, then the bytes of each item one after the other. Sequence numbers are
- * the pool's own ids of a dispatch (cheaper than task id strings). In a result batch, a length
- * of 0 means "dropped": the task was cancelled before it started, so it has no result.
+ * the pool's own ids of a dispatch (cheaper than task id strings): 0, 1, 2... per worker, in the
+ * order the tasks are sent to it. In a result batch, a length of 0 means "dropped": the task was
+ * cancelled before it started, so it has no result.
  */
 import type { TaskFileV1 } from '@tsmw/core';
 
@@ -21,6 +22,8 @@ export interface LoadMessage {
   readonly progressIntervalMs: number;
   /** Where the worker writes the sequence of the task it is running (see running-marker.ts). */
   readonly runningMarker: RunningMarkerLocation;
+  /** Where the worker claims each task before running it (see claim-ring.ts). */
+  readonly claims: ClaimRingLocation;
 }
 
 /**
@@ -30,6 +33,12 @@ export interface LoadMessage {
  * survives the process being killed).
  */
 export type RunningMarkerLocation = { readonly kind: 'shared'; readonly buffer: SharedArrayBuffer } | { readonly kind: 'file'; readonly path: string };
+
+/**
+ * The claim ring (see claim-ring.ts): shared with a worker thread; kept by a child process
+ * itself, which the pool then asks to release tasks (`steal`).
+ */
+export type ClaimRingLocation = { readonly kind: 'shared'; readonly buffer: SharedArrayBuffer } | { readonly kind: 'local' };
 
 /** A batch of tasks to run in order. */
 export interface RunMessage {
@@ -46,7 +55,17 @@ export interface CancelMessage {
   readonly sequences: readonly number[];
 }
 
-export type ToWorkerMessage = LoadMessage | RunMessage | CancelMessage;
+/**
+ * Asks a worker that keeps its own claim ring (a child process) to give back the tasks at
+ * sequences [from, to) it has not started; it answers with `released`.
+ */
+export interface StealMessage {
+  readonly type: 'steal';
+  readonly from: number;
+  readonly to: number;
+}
+
+export type ToWorkerMessage = LoadMessage | RunMessage | CancelMessage | StealMessage;
 
 /** The task module is loaded; the worker runs tasks. */
 export interface ReadyMessage {
@@ -75,7 +94,14 @@ export interface ProgressMessage {
   readonly fractions: readonly number[];
 }
 
-export type FromWorkerMessage = ReadyMessage | LoadFailedMessage | ResultsMessage | ProgressMessage;
+/** The answer to `steal`: the tasks at sequences [from, to) will not run here (from = to: none). */
+export interface ReleasedMessage {
+  readonly type: 'released';
+  readonly from: number;
+  readonly to: number;
+}
+
+export type FromWorkerMessage = ReadyMessage | LoadFailedMessage | ResultsMessage | ProgressMessage | ReleasedMessage;
 
 /** A batch read back from its buffer: views into it, no copies. */
 export interface UnpackedBatch {

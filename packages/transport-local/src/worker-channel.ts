@@ -28,7 +28,10 @@ export interface WorkerChannelOptions {
 export interface WorkerChannel {
   /** Sends a message; `transfer` buffers move to a thread (a child process gets a copy). */
   post(message: ToWorkerMessage, transfer?: ArrayBuffer[]): void;
-  /** Stops the worker now (whatever it is running); `onExit` follows. */
+  /**
+   * Stops the worker now (whatever it is running); `onExit` follows. From here on the worker
+   * keeps the master's process alive until it has exited (`ref` and `unref` do nothing more).
+   */
   terminate(): void;
   /** Whether the worker keeps the master's process alive (while it has work). */
   ref(): void;
@@ -68,6 +71,7 @@ export function createThreadChannel(options: WorkerChannelOptions): WorkerChanne
   });
   let error: Error | undefined;
   let exited = false;
+  let terminating = false;
   worker.on('message', options.onMessage);
   worker.on('error', (thrown: Error) => {
     error ??= thrown;
@@ -82,11 +86,16 @@ export function createThreadChannel(options: WorkerChannelOptions): WorkerChanne
     },
     terminate() {
       if (exited) return;
+      terminating = true;
       worker.ref(); // so that the process lives until the exit, which the pool waits for
       void worker.terminate();
     },
-    ref: () => worker.ref(),
-    unref: () => worker.unref(),
+    ref() {
+      if (!terminating) worker.ref();
+    },
+    unref() {
+      if (!terminating) worker.unref();
+    },
   };
 }
 
@@ -104,6 +113,7 @@ export function createProcessChannel(options: WorkerChannelOptions): WorkerChann
   });
   let error: Error | undefined;
   let exited = false;
+  let terminating = false;
   child.on('message', (message) => options.onMessage(message as FromWorkerMessage));
   child.on('error', (thrown: Error) => {
     error ??= thrown;
@@ -120,14 +130,17 @@ export function createProcessChannel(options: WorkerChannelOptions): WorkerChann
     },
     terminate() {
       if (exited) return;
+      terminating = true;
       child.ref(); // so that the process lives until the exit, which the pool waits for
       child.kill('SIGKILL');
     },
     ref() {
+      if (terminating) return;
       child.ref();
       (child.channel as { ref?: () => void } | null | undefined)?.ref?.();
     },
     unref() {
+      if (terminating) return;
       child.unref();
       (child.channel as { unref?: () => void } | null | undefined)?.unref?.();
     },

@@ -7,6 +7,7 @@ import { getEventListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { executeTaskEnvelope, indexTaskModule, type ExecuteOptions, type TaskFileV1, type TaskRegistry } from '@tsmw/core';
+import { openWorkerClaimRing, type WorkerClaimRing } from './claim-ring.js';
 import { openRunningMarker } from './running-marker.js';
 import { packBatch, unpackBatch, type FromWorkerMessage, type LoadMessage, type RunMessage, type ToWorkerMessage } from './protocol.js';
 
@@ -40,6 +41,7 @@ export function startWorkerRuntime(port: WorkerPort): void {
   let executeOptions: ExecuteOptions = {};
   let progressIntervalMs = 50;
   let markRunning: (sequence: number) => void = () => {};
+  let claims: WorkerClaimRing | undefined;
   const batches: PendingBatch[] = [];
   let draining = false;
   /** Sequences cancelled before they ran (dropped when reached) or while running. */
@@ -109,6 +111,8 @@ export function startWorkerRuntime(port: WorkerPort): void {
     if (draining || registry === undefined) return;
     draining = true;
     let lastYieldAt = performance.now();
+    // The time after the last task run (dropping a cancelled task takes none): one clock read per task.
+    let clock = lastYieldAt;
     try {
       for (;;) {
         const batch = batches[0];
@@ -123,6 +127,11 @@ export function startWorkerRuntime(port: WorkerPort): void {
         const envelope = batch.bytes.subarray(batch.offset, batch.offset + length);
         batch.offset += length;
         if (sequence > lastStartedSequence) lastStartedSequence = sequence;
+        if (!claims!.claim(sequence)) {
+          // Taken back by the pool for another worker: not run here, and not answered.
+          cancelled.delete(sequence);
+          continue;
+        }
         if (cancelled.delete(sequence)) {
           resultSequences.push(sequence);
           resultPayloads.push(emptyBytes);
@@ -134,11 +143,11 @@ export function startWorkerRuntime(port: WorkerPort): void {
           markRunning(sequence);
           const result = await executeTaskEnvelope(envelope, registry, taskOptions);
           markRunning(-1);
-          const finishedAt = performance.now();
+          clock = performance.now();
           // Tasks share one signal until one of them aborts it or leaves a listener on it (making an
           // AbortController per task costs more than a tiny task itself).
           if (signalController.signal.aborted || getEventListeners(signalController.signal, 'abort').length > 0) renewSignal();
-          busyMs += finishedAt - startedAt;
+          busyMs += clock - startedAt;
           runningSequence = -1;
           runningFiles = undefined;
           progress.delete(sequence);
@@ -146,12 +155,11 @@ export function startWorkerRuntime(port: WorkerPort): void {
           resultSequences.push(sequence);
           resultPayloads.push(result);
         }
-        const now = performance.now();
-        if (resultSequences.length >= MAX_RESULTS_PER_MESSAGE || now - lastFlushAt >= FLUSH_INTERVAL_MS) flushResults();
-        if (now - lastYieldAt >= FLUSH_INTERVAL_MS) {
+        if (resultSequences.length >= MAX_RESULTS_PER_MESSAGE || clock - lastFlushAt >= FLUSH_INTERVAL_MS) flushResults();
+        if (clock - lastYieldAt >= FLUSH_INTERVAL_MS) {
           // Let messages in (new batches, cancellations) between tasks.
           await yieldToEventLoop();
-          lastYieldAt = performance.now();
+          lastYieldAt = clock = performance.now();
         }
       }
     } finally {
@@ -161,6 +169,8 @@ export function startWorkerRuntime(port: WorkerPort): void {
   };
 
   const load = async (message: LoadMessage): Promise<void> => {
+    // At once: batches may arrive while the module loads, and a worker-held ring marks them on receipt.
+    claims = openWorkerClaimRing(message.claims);
     try {
       registry = indexTaskModule(await import(message.moduleUrl));
     } catch (error) {
@@ -185,6 +195,8 @@ export function startWorkerRuntime(port: WorkerPort): void {
 
   const enqueue = (message: RunMessage): void => {
     const { sequences, lengths, bytes } = unpackBatch(message.buffer, message.count);
+    // A batch holds consecutive sequences (the pool numbers the tasks it sends each worker).
+    if (message.count > 0) claims?.received(sequences[0]!, message.count);
     batches.push({
       count: message.count,
       sequences,
@@ -205,6 +217,11 @@ export function startWorkerRuntime(port: WorkerPort): void {
       case 'run':
         enqueue(message);
         break;
+      case 'steal': {
+        const first = claims === undefined ? message.to : claims.release(message.from, message.to);
+        port.post({ type: 'released', from: first, to: message.to });
+        break;
+      }
       case 'cancel':
         for (const sequence of message.sequences) {
           if (sequence === runningSequence) signalController.abort();
