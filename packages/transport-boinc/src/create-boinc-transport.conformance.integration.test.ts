@@ -44,7 +44,7 @@ describeTransportConformance('BOINC transport on the server host (fake project)'
   scaleTasks: 200,
   testTimeoutMs: 300_000,
   durable: {
-    killTestTasks: Number(process.env['TSMW_BOINC_KILL_TASKS'] ?? 1000),
+    killTestTasks: Number(process.env['TSMW_BOINC_CONFORMANCE_KILL_TASKS'] ?? 200),
     transportModule: new URL('../test/fixtures/conformance-transport.mjs', import.meta.url),
     runWaitingTasks: async (batch) => {
       await testProject.project.waitFor(

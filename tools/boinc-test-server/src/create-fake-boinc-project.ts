@@ -10,7 +10,7 @@ import { readCalls } from './fake-project-bin.js';
 import type { FakeProjectCall, FakeProjectProgram } from './fake-project-bin.js';
 import { runCreateWork } from './fake-project/create-work.js';
 import { dirHierPath } from './fake-project/dir-hier.js';
-import { readProjectConfig, shortHostname } from './fake-project/project-config.js';
+import { readProjectConfig, shortHostname, type ProjectConfig } from './fake-project/project-config.js';
 import { runStartStop, runXadd } from './fake-project/project-commands.js';
 import { createProjectDaemons, ResultOutcome, ResultServerState } from './fake-project/project-daemons.js';
 import type { AssimilatorRun, ResultFault, ValidatorRun, WorkunitState } from './fake-project/project-daemons.js';
@@ -287,8 +287,8 @@ export async function createFakeBoincProject(options: FakeBoincProjectOptions): 
     },
   });
 
-  function workunitView(state: WorkunitState): FakeWorkunitView {
-    const config = readProjectConfig(directory);
+  /** `config` is read only if a view's results are read (`workunits()` reads it once at most). */
+  function workunitView(state: WorkunitState, config: () => ProjectConfig): FakeWorkunitView {
     return {
       id: state.record.id,
       name: state.record.name,
@@ -298,15 +298,19 @@ export async function createFakeBoincProject(options: FakeBoincProjectOptions): 
       errorMask: state.errorMask,
       canonicalResultId: state.canonicalResultId,
       assimilateState: state.assimilateState,
-      results: state.results.map((result) => ({
-        id: result.id,
-        name: result.name,
-        serverState: result.serverState,
-        outcome: result.outcome,
-        validateState: result.validateState,
-        exitStatus: result.exitStatus,
-        outputs: result.outputs.map((output) => ({ physicalName: output.physicalName, openName: output.openName, path: dirHierPath(output.physicalName, config.uploadDir, config.fanout) })),
-      })),
+      // Built when read (output paths hash names): callers that poll every workunit skip it.
+      get results() {
+        const { uploadDir, fanout } = config();
+        return state.results.map((result) => ({
+          id: result.id,
+          name: result.name,
+          serverState: result.serverState,
+          outcome: result.outcome,
+          validateState: result.validateState,
+          exitStatus: result.exitStatus,
+          outputs: result.outputs.map((output) => ({ physicalName: output.physicalName, openName: output.openName, path: dirHierPath(output.physicalName, uploadDir, fanout) })),
+        }));
+      },
     };
   }
 
@@ -580,11 +584,13 @@ export async function createFakeBoincProject(options: FakeBoincProjectOptions): 
     workunit(workunitName) {
       syncWorkunits();
       const state = daemons.workunitsByName.get(workunitName);
-      return state ? workunitView(state) : undefined;
+      return state ? workunitView(state, () => readProjectConfig(directory)) : undefined;
     },
     workunits() {
       syncWorkunits();
-      return [...daemons.workunits.values()].map(workunitView);
+      let config: ProjectConfig | undefined;
+      const readConfig = (): ProjectConfig => (config ??= readProjectConfig(directory));
+      return Array.from(daemons.workunits.values(), (state) => workunitView(state, readConfig));
     },
     batches: remote.batches,
     assimilatorRuns: daemons.assimilatorRuns,
