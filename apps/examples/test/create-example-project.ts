@@ -17,13 +17,15 @@ export const examplesDirectory = fileURLToPath(new URL('../', import.meta.url));
 
 export interface ExampleProject {
   readonly project: FakeBoincProject;
-  /** A fresh folder that holds the project (`<home>/projects/<app>`): a user's home for the docs' commands. */
+  /** A fresh folder that holds the project (`<home>/projects/<name>`): a user's home for the docs' commands. */
   readonly home: string;
   close(): Promise<void>;
 }
 
 export interface ExampleProjectOptions {
   readonly app: string;
+  /** The project's folder under `<home>/projects` (default: the app's name). */
+  readonly name?: string;
   /** The task module, relative to apps/examples (e.g. `dist/monte-pi/tasks.js`). */
   readonly tasks: string;
   /** Leave `tsmw-setup init` to the caller. */
@@ -42,7 +44,7 @@ export function runNode(args: readonly string[], options: { cwd?: string; env?: 
 
 export async function createExampleProject(options: ExampleProjectOptions): Promise<ExampleProject> {
   const home = await mkdtemp(join(tmpdir(), 'tsmw-examples-boinc-'));
-  const directory = join(home, 'projects', options.app);
+  const directory = join(home, 'projects', options.name ?? options.app);
   await mkdir(dirname(directory), { recursive: true });
   const project = await createFakeBoincProject({ directory, daemonIntervalMs: 50, assimilatorRestartDelayMs: 200 });
   try {
