@@ -13,6 +13,7 @@ import { runCliJson, withoutInitCwd } from '../test/run-cli.js';
 import { createExampleProject, type ExampleProject } from '../test/create-example-project.js';
 import { startPhantomVolunteers, type PhantomVolunteers } from '../test/start-phantom-volunteers.js';
 import type { MontePiReport } from './monte-pi/run-monte-pi.js';
+import { seedFromBatch } from './shared/start-example-master.js';
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const tasksModule = new URL('../dist/monte-pi/tasks.js', import.meta.url);
@@ -36,7 +37,7 @@ interface ShellRun {
 
 describe('docs/boinc.md', () => {
   let example: ExampleProject;
-  let volunteers: PhantomVolunteers | undefined;
+  let volunteers: PhantomVolunteers;
   let environment: NodeJS.ProcessEnv;
 
   /** Runs a block with sh in the repository, HOME being the fresh home; `onStart` gets the shell's process group. */
@@ -77,26 +78,32 @@ describe('docs/boinc.md', () => {
     volunteers = await startPhantomVolunteers(example.project, tasksModule);
   });
 
-  it('2. the master on the server host (-p) prints pi, as the doc shows it', async () => {
+  // The masters of sections 2 and 4 run at once (their batches differ): the remote one waits for
+  // its first poll.
+  it.concurrent('2. the master on the server host (-p) prints pi, as the doc shows it', async () => {
     const run = await runBlock(shellBlock('npm run example -- monte-pi -i boinc -p ~/projects/pi'));
     expect(run.code, run.stderr).toBe(0);
     const shown = textBlocks().find((block) => block.startsWith('batch pi-1:'));
     expect(shown).toBeDefined();
     const [firstShown, ...restShown] = shown!.trimEnd().split('\n');
     expect(run.stderr.split('\n')[0]).toBe(firstShown!.replace('/home/you/projects/pi', example.project.directory));
-    const progress = /^\d\d:\d\d:\d\d \d+\/8 tasks done \(\d+%\)$/;
+    const progress = /^\d\d:\d\d:\d\d \d+\/4 tasks done \(\d+%\)$/;
     for (const line of restShown.filter((line) => line.includes('tasks done'))) expect(line).toMatch(progress);
     for (const line of run.stderr.trimEnd().split('\n').slice(1)) expect(line).toMatch(progress);
-    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(/ 8\/8 tasks done \(100%\)$/);
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(/ 4\/4 tasks done \(100%\)$/);
     const estimate = Number(/^pi ≈ (3\.\d{7}) {2}\(error \d\.\d\de-\d, seed \d+\)$/m.exec(run.stdout)?.[1]);
     expect(Math.abs(estimate - Math.PI)).toBeLessThan(0.01);
-    expect(run.stdout).toMatch(/^8,000,000 darts in 8 tasks on tsmw\.boinc: /m);
+    expect(run.stdout).toMatch(/^4,000,000 darts in 4 tasks on tsmw\.boinc: /m);
+    // The seed comes from the batch name: the doc shows the very estimate this command prints.
+    const piShown = restShown.find((line) => line.startsWith('pi ≈'));
+    expect(piShown).toBeDefined();
+    expect(run.stdout.split('\n')[0]).toBe(piShown);
     for (const line of restShown.filter((line) => line.startsWith('pi ≈') || line.includes('darts in'))) {
-      expect(line).toMatch(/^pi ≈ 3\.\d{7} {2}\(error \d\.\d\de-\d, seed \d+\)$|^8,000,000 darts in 8 tasks on tsmw\.boinc: [\d.]+ s, [\d,]+ darts\/s, [\d.]+ tasks\/s$/);
+      expect(line).toMatch(/^pi ≈ 3\.\d{7} {2}\(error \d\.\d\de-\d, seed \d+\)$|^4,000,000 darts in 4 tasks on tsmw\.boinc: [\d.]+ s, [\d,]+ darts\/s, [\d.]+ tasks\/s$/);
     }
   });
 
-  it('2. the master elsewhere (--url, the key from a file through the environment) prints pi and never the key', async () => {
+  it.concurrent('2. the master elsewhere (--url, the key from a file through the environment) prints pi and never the key', async () => {
     const authenticator = example.project.authenticator;
     await mkdir(join(example.home, '.config', 'tsmw'), { recursive: true });
     await writeFile(join(example.home, '.config', 'tsmw', 'authenticator'), `${authenticator}\n`, { mode: 0o600 });
@@ -106,35 +113,35 @@ describe('docs/boinc.md', () => {
     expect(run.stdout).not.toContain(authenticator);
     expect(run.stderr).not.toContain(authenticator);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr.split('\n')[0]).toBe(`batch pi-2: 8 tasks on BOINC (app monte-pi, remote project ${example.project.url})`);
+    expect(run.stderr.split('\n')[0]).toBe(`batch pi-2: 4 tasks on BOINC (app monte-pi, remote project ${example.project.url})`);
     const estimate = Number(/^pi ≈ (3\.\d{7})/m.exec(run.stdout)?.[1]);
     expect(Math.abs(estimate - Math.PI)).toBeLessThan(0.01);
   });
 
-  it('4. a master killed while its tasks are out, run again with the same --batch, gets every result and submits nothing twice', async () => {
-    volunteers!.stop(); // the tasks stay out while the first master runs
-    const block = shellBlock('npm run example -- monte-pi -i boinc -p ~/projects/pi -t 8 -d 8e6 --batch pi-night');
+  it.concurrent('4. a master killed while its tasks are out, run again with the same --batch, gets every result and submits nothing twice', async () => {
+    volunteers.hold((name) => name.includes('pi-night')); // its tasks stay out while the first master runs
+    const block = shellBlock('npm run example -- monte-pi -i boinc -p ~/projects/pi -t 4 -d 4e6 --batch pi-night');
     const night = (): string[] => example.project.workunits().filter((workunit) => workunit.name.includes('pi-night')).map((workunit) => workunit.name);
     let processGroup = 0;
     const first = runBlock(block, (group) => (processGroup = group));
-    await example.project.waitFor(() => (night().length === 8 ? true : undefined), { timeoutMs: 120_000, what: 'the 8 workunits of batch pi-night' });
+    await example.project.waitFor(() => (night().length === 4 ? true : undefined), { timeoutMs: 120_000, what: 'the 4 workunits of batch pi-night' });
     process.kill(-processGroup, 'SIGKILL');
     const killed = await first;
     expect(killed.signal ?? killed.code).not.toBe(0);
     expect(killed.stdout).not.toContain('pi ≈');
 
-    volunteers = await startPhantomVolunteers(example.project, tasksModule);
-    const again = await runBlock(block);
+    volunteers.release();
+    // The estimate an uninterrupted run prints: the same darts (the seed comes from the batch name) on this machine's threads.
+    const [again, local] = await Promise.all([runBlock(block), runCliJson<MontePiReport>(['monte-pi', '-t', '4', '-d', '4e6', '--seed', String(seedFromBatch('pi-night')), '-n', '1'])]);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr.split('\n')[0]).toBe(`batch pi-night: 8 tasks on BOINC (app monte-pi, project ${example.project.directory}), 8 of them still open from an earlier run`);
+    expect(again.stderr.split('\n')[0]).toBe(`batch pi-night: 4 tasks on BOINC (app monte-pi, project ${example.project.directory}), 4 of them still open from an earlier run`);
     const match = /^pi ≈ (3\.\d{7}) {2}\(error [^,]+, seed (\d+)\)$/m.exec(again.stdout);
     expect(match).not.toBeNull();
-    // Nothing submitted twice: still the 8 workunits, each created once.
+    // Nothing submitted twice: still the 4 workunits, each created once.
     const created = example.project.counters().workunitsByName;
-    expect(night()).toHaveLength(8);
+    expect(night()).toHaveLength(4);
     for (const name of night()) expect(created.get(name)).toBe(1);
-    // The estimate an uninterrupted run prints: the same seed on this machine's threads.
-    const local = await runCliJson<MontePiReport>(['monte-pi', '-t', '8', '-d', '8e6', '--seed', match![2]!, '-n', '2']);
+    expect(match![2]).toBe(String(local.seed));
     expect(match![1]).toBe(local.estimate.toFixed(7));
     expect(volunteers.errors).toEqual([]);
   });

@@ -17,6 +17,9 @@ export interface PhantomVolunteers {
   readonly ran: ReadonlySet<string>;
   /** Failures of the volunteers themselves (a bad envelope, a module mismatch). */
   readonly errors: readonly unknown[];
+  /** Leaves the workunits whose names match alone until `release()`: their tasks stay out. */
+  hold(match: (workunitName: string) => boolean): void;
+  release(): void;
   stop(): void;
 }
 
@@ -27,6 +30,7 @@ export async function startPhantomVolunteers(project: FakeBoincProject, tasks: s
   const ran = new Set<string>();
   const errors: unknown[] = [];
   let stopped = false;
+  let held: ((workunitName: string) => boolean) | undefined;
   let busy = false;
   const runOne = async (name: string, inputs: readonly { readonly name: string; readonly openName: string }[], copies: number): Promise<void> => {
     const files = new Map(inputs.map((file) => [file.openName, dirHierPath(file.name, config.downloadDirectory, config.fanout)]));
@@ -51,7 +55,7 @@ export async function startPhantomVolunteers(project: FakeBoincProject, tasks: s
       for (const workunit of project.workunits()) {
         if (stopped) return;
         const name = workunit.name;
-        if (ran.has(name) || workunit.errorMask !== 0 || workunit.canonicalResultId !== 0) continue;
+        if (ran.has(name) || workunit.errorMask !== 0 || workunit.canonicalResultId !== 0 || held?.(name) === true) continue;
         ran.add(name);
         await runOne(name, workunit.record.inputFiles, Math.max(1, workunit.record.targetNresults)).catch((error: unknown) => void errors.push(error));
       }
@@ -65,6 +69,12 @@ export async function startPhantomVolunteers(project: FakeBoincProject, tasks: s
   return {
     ran,
     errors,
+    hold(match) {
+      held = match;
+    },
+    release() {
+      held = undefined;
+    },
     stop() {
       stopped = true;
       clearInterval(timer);

@@ -28,7 +28,8 @@ describe('monte-pi -i boinc', () => {
     await example?.close();
   });
 
-  it('on the server host (-p) prints the estimate the same darts give locally', async () => {
+  // Both masters run at once (their batches differ).
+  it.concurrent('on the server host (-p) prints the estimate the same darts give locally', async () => {
     const report = await runCliJson<MontePiReport>(['monte-pi', '-i', 'boinc', '-p', example.project.directory, ...work, '--batch', 'pi-on-server']);
     expect(report.transport).toBe('tsmw.boinc');
     expect(report.batch).toBe('pi-on-server');
@@ -43,7 +44,7 @@ describe('monte-pi -i boinc', () => {
     expect(volunteers.errors).toEqual([]);
   });
 
-  it('remotely (--url, key from TSMW_BOINC_AUTHENTICATOR) prints pi and never the key', async () => {
+  it.concurrent('remotely (--url, key from TSMW_BOINC_AUTHENTICATOR) prints pi and never the key', async () => {
     const authenticator = example.project.authenticator;
     const run = await runCli(
       ['monte-pi', '-i', 'boinc', '--url', example.project.url, '--state-directory', join(example.home, 'state'), '--poll-interval', '0.2', ...work, '--batch', 'pi-remote'],
