@@ -4,7 +4,7 @@
 // same --batch. Two things differ from a user's shell: `npm run example --` runs the built CLI
 // (`node apps/examples/dist/cli.js`, what it runs after building), and the doc's example URL is
 // the fake project's.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,23 @@ const shellBlock = (firstLine: string): string => {
 };
 const textBlocks = (): string[] => [...doc.matchAll(/```text\n([\s\S]*?)```/g)].map((match) => match[1]!);
 
+/**
+ * `kill -9` of the master, as a user sends it from another terminal: SIGKILL to the node process
+ * (the shell's child, or the shell itself when it exec'd the command), whose parent then reaps
+ * it. Killing the shell too would leave the master an unreaped zombie where PID 1 reaps nothing,
+ * and a zombie still looks alive to the batch's lock.
+ */
+function killMaster(shellPid: number): void {
+  let listed = '';
+  try {
+    listed = execFileSync('ps', ['-o', 'pid=', '--ppid', String(shellPid)], { encoding: 'utf8' });
+  } catch {
+    // ps exits 1 when the shell has no child: it exec'd the master
+  }
+  const children = listed.split('\n').map(Number).filter((pid) => pid > 0);
+  for (const pid of children.length === 0 ? [shellPid] : children) process.kill(pid, 'SIGKILL');
+}
+
 interface ShellRun {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -40,11 +57,11 @@ describe('docs/boinc.md', () => {
   let volunteers: PhantomVolunteers;
   let environment: NodeJS.ProcessEnv;
 
-  /** Runs a block with sh in the repository, HOME being the fresh home; `onStart` gets the shell's process group. */
-  const runBlock = (block: string, onStart?: (processGroup: number) => void): Promise<ShellRun> => {
+  /** Runs a block with sh in the repository, HOME being the fresh home; `onStart` gets the shell's pid. */
+  const runBlock = (block: string, onStart?: (shellPid: number) => void): Promise<ShellRun> => {
     const script = block.replaceAll('npm run example --', `'${process.execPath}' apps/examples/dist/cli.js`).replaceAll(exampleUrl, example.project.url);
     return new Promise((resolve, reject) => {
-      const child = spawn('sh', ['-e', '-c', script], { cwd: repositoryRoot, env: environment, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn('sh', ['-e', '-c', script], { cwd: repositoryRoot, env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -122,10 +139,10 @@ describe('docs/boinc.md', () => {
     volunteers.hold((name) => name.includes('pi-night')); // its tasks stay out while the first master runs
     const block = shellBlock('npm run example -- monte-pi -i boinc -p ~/projects/pi -t 4 -d 4e6 --batch pi-night');
     const night = (): string[] => example.project.workunits().filter((workunit) => workunit.name.includes('pi-night')).map((workunit) => workunit.name);
-    let processGroup = 0;
-    const first = runBlock(block, (group) => (processGroup = group));
+    let shellPid = 0;
+    const first = runBlock(block, (pid) => (shellPid = pid));
     await example.project.waitFor(() => (night().length === 4 ? true : undefined), { timeoutMs: 120_000, what: 'the 4 workunits of batch pi-night' });
-    process.kill(-processGroup, 'SIGKILL');
+    killMaster(shellPid);
     const killed = await first;
     expect(killed.signal ?? killed.code).not.toBe(0);
     expect(killed.stdout).not.toContain('pi ≈');
