@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runCliJson, withoutInitCwd } from '../../test/run-cli.js';
 import { createExampleProject, type ExampleProject } from '../../test/create-example-project.js';
 import { startPhantomVolunteers, type PhantomVolunteers } from '../../test/start-phantom-volunteers.js';
+import type { DetachedReport } from '../shared/detached-report.js';
 import type { MontePiReport } from './run-monte-pi.js';
 
 const tasksModule = new URL('../../dist/monte-pi/tasks.js', import.meta.url);
@@ -57,5 +58,16 @@ describe('monte-pi -i boinc', () => {
     expect(run.stdout).toMatch(/40,000 darts in 4 tasks on tsmw.boinc: /);
     expect(run.stderr).toContain('batch pi-remote: 4 tasks on BOINC (app monte-pi, remote project');
     expect(volunteers.errors).toEqual([]);
+  });
+
+  it.concurrent('--detach submits and returns; the same command without it collects the results', async () => {
+    const command = ['monte-pi', '-i', 'boinc', '-p', example.project.directory, ...work, '--batch', 'pi-detached'];
+    const detached = await runCliJson<DetachedReport>([...command, '--detach']);
+    expect(detached).toEqual({ detached: true, batch: 'pi-detached', tasks: 4, transport: 'tsmw.boinc', app: 'monte-pi', project: example.project.directory });
+    const report = await runCliJson<MontePiReport>(command);
+    expect(report.hits).toBe(local.hits);
+    const workunits = example.project.workunits().filter((workunit) => workunit.name.includes('pi-detached'));
+    const created = example.project.counters().workunitsByName;
+    for (const workunit of workunits) expect(created.get(workunit.name)).toBe(1);
   });
 });

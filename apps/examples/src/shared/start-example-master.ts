@@ -219,7 +219,8 @@ export async function mapOrDetach<Task extends TaskDefinition<never, unknown>>(
 
 /** Submits every input keyed `<keyPrefix><index>`, as `map` keys them (for `--detach`). */
 export async function submitAll<Task extends TaskDefinition<never, unknown>>(example: ExampleMaster, task: Task, inputs: readonly TaskInput<Task>[], keyPrefix: string): Promise<void> {
-  const submit = example.master.submit as (task: Task, input: TaskInput<Task>, options: { key: string }) => Promise<unknown>;
+  // Bound: the master's methods use `this`.
+  const submit = example.master.submit.bind(example.master) as (task: Task, input: TaskInput<Task>, options: { key: string }) => Promise<unknown>;
   await Promise.all(inputs.map((input, index) => submit(task, input, { key: `${keyPrefix}${index}` })));
 }
 
