@@ -53,6 +53,10 @@ export function createProgressDisplay(total: number, stream: NodeJS.WriteStream 
       return;
     }
     if (options.batch === true) {
+      if (done === total && pending !== undefined) {
+        clearTimeout(pending); // the last count does not wait for the interval
+        pending = undefined;
+      }
       if (pending !== undefined) return;
       const wait = lastDraw + lineIntervalMs - now();
       if (printed === -1 || done === total || wait <= 0) printLine();
