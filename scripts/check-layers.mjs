@@ -21,7 +21,7 @@ const allowed = {
 const testOnly = {
   '@tsmw/transport-boinc': ['@tsmw/boinc-test-server', '@tsmw/client-runtime'],
   '@tsmw/setup-cli': ['@tsmw/boinc-test-server'],
-  '@tsmw/examples': ['@tsmw/boinc-test-server'],
+  '@tsmw/examples': ['@tsmw/boinc-test-server', '@tsmw/setup-cli'],
 };
 const isTestFile = (file) => /\.(test|e2e\.test|integration\.test)\.[cm]?[jt]sx?$/.test(file) || /[\\/]test[\\/]/.test(relative(root, file));
 // Public subpaths: anything else under a package name is a deep import.

@@ -62,33 +62,62 @@ describe('examples CLI', () => {
     expect(run.stdout.length).toBeGreaterThan(0);
   });
 
-  it('every example refuses -i boinc with exit code 2 and one line, until the BOINC transport ships', async () => {
-    const runs = await Promise.all(Object.keys(examples).map((name) => runCli([name, ...(required[name] ?? []), '-i', 'boinc', '-p', '/srv/boinc/project', '--batch', 'b1'])));
+  it('every example takes -i boinc, and without --project-home or --url exits 2 with one line naming them', async () => {
+    const runs = await Promise.all(Object.keys(examples).map((name) => runCli([name, ...(required[name] ?? []), '-i', 'boinc', '--batch', 'b1'])));
     for (const run of runs) {
       expect(run.code).toBe(2);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
-      expect(run.stderr).toMatch(/--transport boinc/);
+      expect(run.stderr).toContain('--transport boinc needs --project-home DIR');
+      expect(run.stderr).toContain('--url URL');
       expect(run.stdout).toBe('');
     }
   });
 
-  it('never prints the BOINC authenticator, from the environment or a switch', async () => {
+  it('refuses a BOINC switch on the local transport, and -n on BOINC, with exit code 2 naming it', async () => {
+    const runs = await Promise.all([
+      runCli(['monte-pi', '--app', 'pi', '-d', '100', '-t', '1']),
+      runCli(['monte-pi', '-p', '/srv/project', '-d', '100', '-t', '1']),
+      runCli(['monte-pi', '-i', 'boinc', '-p', '/srv/project', '-n', '2']),
+      runCli(['monte-pi', '-i', 'boinc', '-p', '/srv/project', '--poll-interval', '1']),
+      runCli(['monte-pi', '-i', 'boinc', '-p', '/srv/project', '--batch', 'not a name']),
+      runCli(['monte-pi', '-i', 'boinc', '--url', 'ftp://boinc.example.org/']),
+    ]);
+    for (const run of runs) {
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stdout).toBe('');
+    }
+    expect(runs[0]!.stderr).toContain('--app is for --transport boinc');
+    expect(runs[1]!.stderr).toContain('--project-home is for --transport boinc');
+    expect(runs[2]!.stderr).toContain('--workers is for the local transport');
+    expect(runs[3]!.stderr).toContain('--poll-interval is for a master that submits remotely (--url)');
+    expect(runs[4]!.stderr).toContain('--batch');
+    expect(runs[5]!.stderr).toContain('--url must be an http or https URL');
+  });
+
+  it('never prints the BOINC authenticator, and refuses it as a switch (ps would show it)', async () => {
     const secret = 'f3e1a5cd0e7c0000deadbeef0123abcd';
     const environment = { ...withoutInitCwd(process.env), TSMW_BOINC_AUTHENTICATOR: secret };
     const runs = await Promise.all([
-      runCli(['monte-pi', '-i', 'boinc', '--url', 'https://boinc.example.org/project/'], { env: environment }),
+      runCli(['monte-pi', '-i', 'boinc', '--url', 'https://boinc.example.org/project/', '--app', 'bad app'], { env: environment }),
       runCli(['monte-pi', '--url', 'https://boinc.example.org/project/'], { env: environment }),
-      runCli(['monte-pi', '--authenticator', secret, '-d', '100', '-t', '1']),
+      runCli(['monte-pi', '-i', 'boinc', '--url', 'https://boinc.example.org/project/', '--authenticator', secret]),
       runCli(['monte-pi', '--help'], { env: environment }),
+      runCli(['monte-pi', '-i', 'boinc', '--url', 'https://boinc.example.org/project/'], { env: { ...environment, TSMW_BOINC_AUTHENTICATOR: '' } }),
     ]);
     for (const run of runs) {
       expect(run.stdout).not.toContain(secret);
       expect(run.stderr).not.toContain(secret);
     }
+    expect(runs[0]!.code).toBe(2);
+    expect(runs[0]!.stderr).toContain('--app');
     expect(runs[1]!.code).toBe(2);
     expect(runs[1]!.stderr).toContain('--url is for --transport boinc');
     expect(runs[2]!.code).toBe(2);
-    expect(runs[2]!.stderr).toContain('--authenticator is for --transport boinc');
+    expect(runs[2]!.stderr).toContain('--authenticator is not taken on the command line');
+    expect(runs[2]!.stderr).toContain('TSMW_BOINC_AUTHENTICATOR');
+    expect(runs[4]!.code).toBe(2);
+    expect(runs[4]!.stderr).toContain('--url needs the key of an account with submit rights: set TSMW_BOINC_AUTHENTICATOR');
   });
 
   it('refuses --project-home with --url, an unknown switch and a missing example with exit code 2', async () => {

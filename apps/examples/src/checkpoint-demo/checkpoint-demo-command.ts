@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { describeWorkers } from '../shared/describe-workers.js';
+import { formatDetachedReport, isDetachedReport } from '../shared/detached-report.js';
 import { exampleGroup, formatExamples, type CommandExample } from '../shared/format-examples.js';
 import { transportSettingsFrom, withTransportOptions, type TransportArguments } from '../shared/transport-options.js';
 import { runCheckpointDemo } from './run-checkpoint-demo.js';
@@ -24,7 +25,7 @@ export const checkpointDemoCommand: CommandModule<object, CheckpointDemoArgument
       yargs
         .option('limit', { group: exampleGroup, alias: 'l', type: 'number', default: 1e9, describe: 'Count the primes below this' })
         .option('segment', { group: exampleGroup, type: 'number', default: 1e7, describe: 'Numbers sieved between two checkpoints' })
-        .option('tasks', { group: exampleGroup, alias: 't', type: 'number', describe: 'Tasks to share the range [default: 1 per worker]' }),
+        .option('tasks', { group: exampleGroup, alias: 't', type: 'number', describe: 'Tasks to share the range [default: 1 per worker; 4 on BOINC]' }),
     ).epilogue(
       formatExamples(
         checkpointDemoExamples,
@@ -43,6 +44,10 @@ export const checkpointDemoCommand: CommandModule<object, CheckpointDemoArgument
     });
     if (argv.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
+      return;
+    }
+    if (isDetachedReport(report)) {
+      process.stdout.write(formatDetachedReport(report));
       return;
     }
     const number = new Intl.NumberFormat('en-US');

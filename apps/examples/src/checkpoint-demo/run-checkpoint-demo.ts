@@ -1,6 +1,7 @@
+import { detachedReport, type DetachedReport } from '../shared/detached-report.js';
 import { showProgress } from '../shared/progress-display.js';
 import { splitRange } from '../shared/split-range.js';
-import { startExampleMaster, wholeNumber } from '../shared/start-example-master.js';
+import { exampleWorkers, mapOrDetach, startExampleMaster, wholeNumber } from '../shared/start-example-master.js';
 import type { TransportSettings } from '../shared/transport-options.js';
 import { countPrimes, largestLimit, type PrimeCountInput } from './tasks.js';
 
@@ -9,7 +10,7 @@ export interface CheckpointDemoOptions extends TransportSettings {
   readonly limit: number;
   /** Numbers sieved between two checkpoints. */
   readonly segment: number;
-  /** How many tasks share the range (default: one per worker thread). */
+  /** How many tasks share the range (default: one per worker thread; 4 on BOINC). */
   readonly tasks?: number;
   readonly progress: boolean;
 }
@@ -31,27 +32,35 @@ export interface CheckpointDemoReport {
   readonly batch: string | null;
 }
 
+/** Floating-point operations per number sieved, roughly: BOINC's rsc_fpops_est per task. */
+const fpopsPerNumber = 20;
+
 /** Counts the primes below a limit in long tasks that checkpoint as they go, and resume from their last checkpoint after a stop. */
-export async function runCheckpointDemo(options: CheckpointDemoOptions): Promise<CheckpointDemoReport> {
+export async function runCheckpointDemo(options: CheckpointDemoOptions): Promise<CheckpointDemoReport | DetachedReport> {
   const limit = wholeNumber(options.limit, '--limit', 1, largestLimit);
   const segment = wholeNumber(options.segment, '--segment', 1000, 100_000_000);
+  const tasks = options.tasks === undefined ? (exampleWorkers(options) ?? 4) : wholeNumber(options.tasks, '--tasks', 1);
+  // Tasks count [from, to): split the numbers 0 .. limit - 1.
+  const inputs: PrimeCountInput[] = splitRange(0, limit - 1, tasks).map(({ from, to }) => ({ from, to: to + 1, segment }));
   const started = performance.now();
-  const { master, transport, workers } = await startExampleMaster(options, new URL('./checkpoint-demo/tasks.js', import.meta.url));
-  let inputs: PrimeCountInput[];
+  const example = await startExampleMaster(options, new URL('./checkpoint-demo/tasks.js', import.meta.url), {
+    example: 'checkpoint-demo',
+    work: { limit, segment, tasks },
+    fpopsPerTask: Math.ceil(limit / inputs.length) * fpopsPerNumber,
+  });
+  const { master, transport, workers } = example;
   let outputs;
   try {
-    const tasks = options.tasks === undefined ? (workers ?? 1) : wholeNumber(options.tasks, '--tasks', 1);
-    // Tasks count [from, to): split the numbers 0 .. limit - 1.
-    inputs = splitRange(0, limit - 1, tasks).map(({ from, to }) => ({ from, to: to + 1, segment }));
-    const stopProgress = showProgress(master, inputs.length, options.progress);
+    const stopProgress = showProgress(example, inputs.length, options.progress);
     try {
-      outputs = await master.map(countPrimes, inputs);
+      outputs = await mapOrDetach(example, countPrimes, inputs, 'range-');
     } finally {
       stopProgress();
     }
   } finally {
     await master.close();
   }
+  if (outputs === undefined) return detachedReport(example, inputs.length);
   return {
     limit,
     primes: outputs.reduce((sum, output) => sum + output.count, 0),

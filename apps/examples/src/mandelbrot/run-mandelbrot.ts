@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
+import { detachedReport, type DetachedReport } from '../shared/detached-report.js';
 import { showProgress } from '../shared/progress-display.js';
-import { startExampleMaster, wholeNumber } from '../shared/start-example-master.js';
+import { startExampleMaster, submitAll, wholeNumber } from '../shared/start-example-master.js';
 import type { TransportSettings } from '../shared/transport-options.js';
 import { UsageError } from '../shared/usage-error.js';
 import { encodePng } from './encode-png.js';
@@ -26,8 +27,11 @@ export interface MandelbrotReport {
   readonly batch: string | null;
 }
 
+/** Floating-point operations per pixel and iteration, roughly (a complex square and add, a compare): an upper bound per tile for BOINC's rsc_fpops_est. */
+const fpopsPerIteration = 10;
+
 /** Renders the Mandelbrot set, one tile per task, and writes it as a PNG. */
-export async function runMandelbrot(options: MandelbrotOptions): Promise<MandelbrotReport> {
+export async function runMandelbrot(options: MandelbrotOptions): Promise<MandelbrotReport | DetachedReport> {
   const width = wholeNumber(options.width, '--width', 1, 20_000);
   const height = wholeNumber(options.height, '--height', 1, 20_000);
   const side = wholeNumber(options.tile, '--tile', 1, 4096);
@@ -42,12 +46,22 @@ export async function runMandelbrot(options: MandelbrotOptions): Promise<Mandelb
     for (let left = 0; left < width; left += side) tiles.push({ view, left, top, width: Math.min(side, width - left), height: Math.min(side, height - top) });
   }
   const started = performance.now();
-  const { master, workers } = await startExampleMaster(options, new URL('./mandelbrot/tasks.js', import.meta.url));
+  const example = await startExampleMaster(options, new URL('./mandelbrot/tasks.js', import.meta.url), {
+    example: 'mandelbrot',
+    work: { view, tile: side },
+    fpopsPerTask: Math.min(side, width) * Math.min(side, height) * iterations * fpopsPerIteration,
+  });
+  const { master, workers } = example;
   const rgb = new Uint8Array(width * height * 3);
   try {
-    const stopProgress = showProgress(master, tiles.length, options.progress, 'tiles');
+    const stopProgress = showProgress(example, tiles.length, options.progress, 'tiles');
     try {
-      for await (const rendered of master.mapStream(renderTile, tiles)) {
+      if (example.detach) {
+        await submitAll(example, renderTile, tiles, 'tile-');
+        await master.detach();
+        return detachedReport(example, tiles.length);
+      }
+      for await (const rendered of master.mapStream(renderTile, tiles, { keyPrefix: 'tile-' })) {
         for (let row = 0; row < rendered.height; row += 1) {
           const from = row * rendered.width * 3;
           rgb.set(rendered.rgb.subarray(from, from + rendered.width * 3), ((rendered.top + row) * width + rendered.left) * 3);

@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { exampleGroup, formatExamples, type CommandExample } from '../shared/format-examples.js';
 import { transportSettingsFrom, withTransportOptions, type TransportArguments } from '../shared/transport-options.js';
 import { describeWorkers } from '../shared/describe-workers.js';
+import { formatDetachedReport, isDetachedReport } from '../shared/detached-report.js';
 import { runMontePi } from './run-monte-pi.js';
 
 /** What `--help` shows; the CLI's test runs each one as printed. */
@@ -9,6 +10,7 @@ export const montePiExamples: readonly CommandExample[] = [
   { command: 'monte-pi', description: '320 million darts in 32 tasks, all cores', long: true },
   { command: 'monte-pi -n 2 -d 4e7', description: '40 million darts, 2 threads' },
   { command: 'monte-pi -t 8 -d 1e7 --seed 1 --json', description: 'Repeatable: the same seed, the same darts' },
+  { command: 'monte-pi -i boinc -p ~/projects/test -t 100 -d 1e10', description: 'On a BOINC server (after tsmw-setup init -a monte-pi)', long: true },
 ];
 
 interface MontePiArguments extends TransportArguments {
@@ -25,12 +27,16 @@ export const montePiCommand: CommandModule<object, MontePiArguments> = {
       yargs
         .option('tasks', { group: exampleGroup, alias: 't', type: 'number', default: 32, describe: 'Tasks to split the darts into' })
         .option('darts', { group: exampleGroup, alias: 'd', type: 'number', default: 320_000_000, describe: 'Darts to throw in all' })
-        .option('seed', { group: exampleGroup, type: 'number', describe: 'Seed of the random numbers, to repeat a run exactly [default: random]' }),
+        .option('seed', { group: exampleGroup, type: 'number', describe: 'Seed of the random numbers, to repeat a run exactly [default: random; on BOINC: from the batch name]' }),
     ).epilogue(formatExamples(montePiExamples)),
   handler: async (argv) => {
     const report = await runMontePi({ ...transportSettingsFrom(argv), tasks: argv.tasks, darts: argv.darts, progress: !argv.json, ...(argv.seed === undefined ? {} : { seed: argv.seed }) });
     if (argv.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
+      return;
+    }
+    if (isDetachedReport(report)) {
+      process.stdout.write(formatDetachedReport(report));
       return;
     }
     const number = new Intl.NumberFormat('en-US');

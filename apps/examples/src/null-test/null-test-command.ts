@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { describeWorkers } from '../shared/describe-workers.js';
+import { formatDetachedReport, isDetachedReport } from '../shared/detached-report.js';
 import { exampleGroup, formatExamples, type CommandExample } from '../shared/format-examples.js';
 import { transportSettingsFrom, withTransportOptions, type TransportArguments } from '../shared/transport-options.js';
 import { runNullTest } from './run-null-test.js';
@@ -12,7 +13,7 @@ export const nullTestExamples: readonly CommandExample[] = [
 
 interface NullTestArguments extends TransportArguments {
   tasks: number;
-  'round-trips': number;
+  'round-trips': number | undefined;
   size: number;
 }
 
@@ -23,13 +24,17 @@ export const nullTestCommand: CommandModule<object, NullTestArguments> = {
     withTransportOptions(
       yargs
         .option('tasks', { group: exampleGroup, alias: 't', type: 'number', default: 20_000, describe: 'Empty tasks to run all at once (PyMW -t)' })
-        .option('round-trips', { group: exampleGroup, type: 'number', default: 200, describe: 'Tasks to run one at a time first' })
+        .option('round-trips', { group: exampleGroup, type: 'number', describe: 'Tasks to run one at a time first [default: 200; 0 on BOINC]' })
         .option('size', { group: exampleGroup, alias: 's', type: 'number', default: 0, describe: 'Kilobytes each task carries there and back (PyMW -s)' }),
     ).epilogue(formatExamples(nullTestExamples)),
   handler: async (argv) => {
-    const report = await runNullTest({ ...transportSettingsFrom(argv), tasks: argv.tasks, roundTrips: argv['round-trips'], kilobytes: argv.size, progress: !argv.json });
+    const report = await runNullTest({ ...transportSettingsFrom(argv), tasks: argv.tasks, ...(argv['round-trips'] === undefined ? {} : { roundTrips: argv['round-trips'] }), kilobytes: argv.size, progress: !argv.json });
     if (argv.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
+      return;
+    }
+    if (isDetachedReport(report)) {
+      process.stdout.write(formatDetachedReport(report));
       return;
     }
     const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { describeWorkers } from '../shared/describe-workers.js';
+import { formatDetachedReport, isDetachedReport } from '../shared/detached-report.js';
 import { exampleGroup, formatExamples, type CommandExample } from '../shared/format-examples.js';
 import { transportSettingsFrom, withTransportOptions, type TransportArguments } from '../shared/transport-options.js';
 import { runPrimeFinder } from './run-prime-finder.js';
@@ -25,12 +26,16 @@ export const primeFinderCommand: CommandModule<object, PrimeFinderArguments> = {
       yargs
         .option('min', { group: exampleGroup, alias: 'r', type: 'number', default: 1, describe: 'First i to try (PyMW -r)' })
         .option('max', { group: exampleGroup, alias: 's', type: 'number', default: 10_000, describe: 'Last i to try (PyMW -s)' })
-        .option('tasks', { group: exampleGroup, alias: 't', type: 'number', describe: 'Tasks to split the range into [default: 3 per worker]' }),
+        .option('tasks', { group: exampleGroup, alias: 't', type: 'number', describe: 'Tasks to split the range into [default: 3 per worker; 12 on BOINC]' }),
     ).epilogue(formatExamples(primeFinderExamples)),
   handler: async (argv) => {
     const report = await runPrimeFinder({ ...transportSettingsFrom(argv), min: argv.min, max: argv.max, progress: !argv.json, ...(argv.tasks === undefined ? {} : { tasks: argv.tasks }) });
     if (argv.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
+      return;
+    }
+    if (isDetachedReport(report)) {
+      process.stdout.write(formatDetachedReport(report));
       return;
     }
     const number = new Intl.NumberFormat('en-US');

@@ -1,5 +1,7 @@
-import { readdir, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { detachedReport, type DetachedReport } from '../shared/detached-report.js';
 import { showProgress } from '../shared/progress-display.js';
 import { startExampleMaster, wholeNumber } from '../shared/start-example-master.js';
 import type { TransportSettings } from '../shared/transport-options.js';
@@ -51,13 +53,21 @@ export async function listTextFiles(directory: string, recursive: boolean): Prom
   return files.sort();
 }
 
+/** Floating-point operations per byte of text, roughly (splitting words, counting them): BOINC's rsc_fpops_est of the largest file's task. */
+const fpopsPerByte = 200;
+
+/** Each file's path below the directory and the sha256 of its contents. */
+async function hashFiles(directory: string, files: readonly string[]): Promise<Array<[path: string, sha256: string]>> {
+  return Promise.all(files.map(async (path) => [relative(directory, path), createHash('sha256').update(await readFile(path)).digest('hex')] as [string, string]));
+}
+
 /**
  * Counts the words of every file in a directory as a MapReduce (PyMW's string_counter.py with
  * PyMW_MapReduce): one counting task per file, which reads the file as its data file (on BOINC
  * it travels to the volunteer with the task), then `reducers` tasks that add up the counts,
  * then one that adds up their sums.
  */
-export async function runWordCount(options: WordCountOptions): Promise<WordCountReport> {
+export async function runWordCount(options: WordCountOptions): Promise<WordCountReport | DetachedReport> {
   const reducers = wholeNumber(options.reducers, '--reducers', 1);
   const top = wholeNumber(options.top, '--top', 0);
   const files = await listTextFiles(options.directory, options.recursive);
@@ -65,25 +75,36 @@ export async function runWordCount(options: WordCountOptions): Promise<WordCount
   const parts = Math.min(reducers, files.length);
   const tasks = files.length + (parts > 1 ? parts + 1 : 1);
   const started = performance.now();
-  const { master, workers } = await startExampleMaster(options, new URL('./word-count/tasks.js', import.meta.url));
+  // On BOINC the batch stands for these files as they are now: their contents are part of the
+  // default batch name, so an edited file is counted again in a batch of its own.
+  const contents = options.transport === 'boinc' ? await hashFiles(options.directory, files) : [];
+  const largest = options.transport === 'boinc' ? Math.max(...(await Promise.all(files.map(async (path) => (await stat(path)).size)))) : 0;
+  const example = await startExampleMaster(options, new URL('./word-count/tasks.js', import.meta.url), {
+    example: 'word-count',
+    work: { directory: options.directory, files: contents, reducers: parts },
+    fpopsPerTask: Math.max(1e6, largest * fpopsPerByte),
+  });
+  const { master, workers } = example;
   let total: WordCounts;
   try {
-    const stopProgress = showProgress(master, tasks, options.progress);
+    const stopProgress = showProgress(example, tasks, options.progress);
     try {
       // Map: `map` and `mapReduce` give every input the same options, so each file is
       // submitted on its own, with its path as its data file (read where the task runs).
-      const counted = await Promise.all(
-        files.map(async (path, index) => {
-          const name = relative(options.directory, path);
-          const handle = await master.submit(countWords, { name }, { files: { [textFileName]: path }, key: `file-${index}` });
-          return handle.result;
-        }),
+      const handles = await Promise.all(
+        files.map((path, index) => master.submit(countWords, { name: relative(options.directory, path) }, { files: { [textFileName]: path }, key: `file-${index}` })),
       );
+      if (example.detach) {
+        // The counts must be in before the reduce tasks can be submitted: a later run does that.
+        await master.detach();
+        return detachedReport(example, files.length);
+      }
+      const counted = await Promise.all(handles.map((handle) => handle.result));
       // Reduce, as mapReduce does: `parts` partial sums in parallel, then their sum.
       const size = Math.ceil(counted.length / parts);
       const chunks = Array.from({ length: parts }, (_, index) => counted.slice(index * size, (index + 1) * size));
-      const partials = await master.map(mergeCounts, chunks);
-      total = partials.length === 1 ? partials[0]! : (await master.map(mergeCounts, [partials]))[0]!;
+      const partials = await master.map(mergeCounts, chunks, { keyPrefix: 'reduce-' });
+      total = partials.length === 1 ? partials[0]! : (await master.map(mergeCounts, [partials], { keyPrefix: 'total-' }))[0]!;
     } finally {
       stopProgress();
     }

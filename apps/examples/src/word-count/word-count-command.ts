@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { describeWorkers } from '../shared/describe-workers.js';
+import { formatDetachedReport, isDetachedReport } from '../shared/detached-report.js';
 import { resolveUserPath } from '../shared/resolve-user-path.js';
 import { exampleGroup, formatExamples, type CommandExample } from '../shared/format-examples.js';
 import { transportSettingsFrom, withTransportOptions, type TransportArguments } from '../shared/transport-options.js';
@@ -41,6 +42,10 @@ export const wordCountCommand: CommandModule<object, WordCountArguments> = {
     });
     if (argv.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
+      return;
+    }
+    if (isDetachedReport(report)) {
+      process.stdout.write(formatDetachedReport(report));
       return;
     }
     const number = new Intl.NumberFormat('en-US');
