@@ -190,8 +190,8 @@ async function runReadmeExamples(version, nodeBin, tarballs, blocks, readme) {
       const printed = scenario === 'core' ? sample.stdout === '49\n[ 1, 4, 9 ]\ncompleted 64\n' : /^pi is about 3\.1\d*\n$/.test(sample.stdout);
       check(`Node ${version}: the ${scenario === 'core' ? '@tsmw/core' : '@tsmw/transport-local'} README's usage runs and prints what it says`, sample.code === 0 && printed, describe(sample));
     }
-    const native = await shell(`node --input-type=module -e "import { isNativeAccelerationEnabled } from 'msgpackr'; console.log(isNativeAccelerationEnabled)"`, { cwd: project, nodeBin });
-    check(`Node ${version}: msgpackr's native decoder loads without msgpackr-extract's install script`, native.stdout.trim() === 'true', describe(native));
+    // @tsmw/core and @tsmw/transport-local have no dependencies with install scripts: npm 11 has nothing to warn about.
+    check(`Node ${version}: npm install prints no install-scripts warning`, !/install-scripts/.test(installed.stderr + installed.stdout), installed.stderr);
 
     // TypeScript: the README's files, then each way of running them that the README lists for this Node.
     const tsSetup = await shell(blocks.get('typescript/setup').replace('npm install', 'npm install --no-audit --no-fund'), { cwd: project, nodeBin });
