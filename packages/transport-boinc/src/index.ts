@@ -37,6 +37,7 @@ export { BatchStore, storedTaskKey, type BatchStoreOptions, type StoredTask, typ
 export { describeErrorMask, formatJobFailure, workunitErrorBits } from './error-mask.js';
 export { BatchStoreError } from './errors/batch-store-error.js';
 export { BatchInUseError } from './errors/batch-in-use-error.js';
+export { SqliteUnavailableError } from './errors/sqlite-unavailable-error.js';
 export { CreateWorkError } from './errors/create-work-error.js';
 export { AppVersionNotDeployedError } from './errors/app-version-not-deployed-error.js';
 export { BoincJobFailedError } from './errors/boinc-job-failed-error.js';
