@@ -209,7 +209,9 @@ export function createOnServerBackend(options: OnServerBackendOptions): BoincBac
       };
       const work: Array<() => Promise<unknown>> = [];
       for (const job of jobs) {
-        work.push(() => stager!.write(envelopeFileName(job.jobName), job.envelope));
+        // The envelope's name is its job's, which no job at BOINC has yet (the chunk is recorded and
+        // created after staging; a job created before is in the store and never staged again).
+        work.push(() => stager!.writeUnreferenced(envelopeFileName(job.jobName), job.envelope));
         for (const file of job.files) work.push(() => stageData(file));
       }
       await runLimited(work, stagingConcurrency);

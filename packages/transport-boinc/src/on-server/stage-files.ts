@@ -9,6 +9,14 @@ export interface DownloadStager {
   pathOf(physicalName: string): string;
   /** Writes bytes under a physical name, atomically (temporary file, optional fsync, rename). */
   write(physicalName: string, data: Uint8Array): Promise<string>;
+  /**
+   * Writes the bytes of a file that no job references yet (a job's own envelope, staged before
+   * its job is recorded and created) straight under its name (optional fsync), replacing what an
+   * interrupted earlier attempt may have left there: two system calls fewer per file than `write`
+   * (no temporary name, no rename), which is most of the staging time of a large batch. Only for
+   * names that nothing can read until the caller hands them to BOINC.
+   */
+  writeUnreferenced(physicalName: string, data: Uint8Array): Promise<string>;
   /** Copies a file under a physical name, atomically. */
   copy(physicalName: string, sourcePath: string): Promise<string>;
 }
@@ -31,13 +39,16 @@ export function createDownloadStager(options: DownloadStagerOptions): DownloadSt
   const durable = options.durable ?? true;
   const madeDirectories = new Set<string>();
   const pathOf = (physicalName: string): string => join(options.downloadDirectory, dirHierDirectory(physicalName, options.fanout), physicalName);
-  const prepare = async (path: string): Promise<string> => {
+  const prepare = async (path: string): Promise<void> => {
     const directory = dirname(path);
     if (!madeDirectories.has(directory)) {
       await mkdir(directory, { recursive: true });
       madeDirectories.add(directory);
     }
-    return join(directory, `.${randomBytes(6).toString('hex')}.tsmw-tmp`);
+  };
+  const temporaryFor = async (path: string): Promise<string> => {
+    await prepare(path);
+    return join(dirname(path), `.${randomBytes(6).toString('hex')}.tsmw-tmp`);
   };
   const place = async (temporary: string, path: string): Promise<string> => {
     try {
@@ -52,7 +63,7 @@ export function createDownloadStager(options: DownloadStagerOptions): DownloadSt
     pathOf,
     async write(physicalName, data) {
       const path = pathOf(physicalName);
-      const temporary = await prepare(path);
+      const temporary = await temporaryFor(path);
       const handle = await open(temporary, 'wx', 0o644);
       try {
         await handle.writeFile(data);
@@ -65,9 +76,24 @@ export function createDownloadStager(options: DownloadStagerOptions): DownloadSt
       await handle.close();
       return place(temporary, path);
     },
+    async writeUnreferenced(physicalName, data) {
+      const path = pathOf(physicalName);
+      await prepare(path);
+      const handle = await open(path, 'w', 0o644);
+      try {
+        await handle.writeFile(data);
+        if (durable) await handle.datasync();
+      } catch (error) {
+        await handle.close();
+        await rm(path, { force: true });
+        throw error;
+      }
+      await handle.close();
+      return path;
+    },
     async copy(physicalName, sourcePath) {
       const path = pathOf(physicalName);
-      const temporary = await prepare(path);
+      const temporary = await temporaryFor(path);
       try {
         await copyFile(sourcePath, temporary);
         if (durable) {
