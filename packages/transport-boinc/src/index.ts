@@ -11,6 +11,7 @@ export {
   assertAppName,
   formatVersionNum,
   parseVersionDirectory,
+  taskModuleFileName,
   type TsmwProjectLayout,
   type TsmwProgram,
   type TsmwPlatform,
