@@ -40,3 +40,31 @@ describe.each([true, false])('the download stager (durable %s)', (durable) => {
     expect(await readFile(join(directory, 'tsmw_b_fcopy'), 'utf8')).toBe('copied');
   });
 });
+
+describe('making a chunk of unreferenced files durable', () => {
+  it('flushes the file system of the download directory once for the lot', async () => {
+    const flushed: string[] = [];
+    const stager = createDownloadStager({ downloadDirectory: directory, fanout: 16, syncFileSystem: async (path) => (flushed.push(path), true) });
+    const paths = await Promise.all(['a', 'b', 'c'].map((name) => stager.writeUnreferenced(`tsmw_b_k${name}_a1.in`, new Uint8Array([1]))));
+    await stager.flushUnreferenced(paths);
+    await stager.flushUnreferenced([]);
+    expect(flushed).toEqual([directory]);
+  });
+
+  it('falls back to an fdatasync of each file where the file system cannot be flushed, and stops asking', async () => {
+    let asked = 0;
+    const stager = createDownloadStager({ downloadDirectory: directory, fanout: 16, syncFileSystem: async () => (asked++, false) });
+    const paths = await Promise.all(['a', 'b'].map((name) => stager.writeUnreferenced(`tsmw_b_k${name}_a1.in`, new Uint8Array([2]))));
+    await stager.flushUnreferenced(paths);
+    await stager.flushUnreferenced(paths);
+    expect(asked).toBe(1);
+    // An fdatasync opens each file: one that vanished is an error, not a silent success.
+    await rm(paths[0]!);
+    await expect(stager.flushUnreferenced(paths)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('does nothing when staging is not durable', async () => {
+    const stager = createDownloadStager({ downloadDirectory: directory, fanout: 16, durable: false, syncFileSystem: async () => expect.unreachable('no flush when not durable') });
+    await stager.flushUnreferenced([join(directory, 'absent')]);
+  });
+});
