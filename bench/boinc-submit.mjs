@@ -8,11 +8,15 @@
 //      process: the results are written into the inbox as tsmw's assimilator leaves them).
 //
 // Run after a build (`npx turbo run build --filter=@tsmw/transport-boinc...`):
-//   node bench/boinc-submit.mjs [--tasks 10000] [--results 100000] [--quick]
+//   node bench/boinc-submit.mjs [--tasks 10000] [--results 100000] [--quick] [--only on-server|master]
+//   (--only on-server: part 1 alone, durable staging only; --only master: the master's own part
+//   alone; --chunk-size N: the transport's chunkSize)
+// Part 1 also runs once against a create_work that reads its input and does nothing else: what
+// the master itself spends (staging, the store, the create_work lines and processes).
 // On demand only: never part of CI's pass/fail.
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +42,9 @@ const option = (name, fallback) => {
   return index === -1 ? fallback : Number(argv[index + 1]);
 };
 const quick = argv.includes('--quick');
+const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+const onServerOnly = only === 'on-server' || only === 'master';
+const chunkSize = option('--chunk-size', undefined);
 const taskCount = option('--tasks', quick ? 2_000 : 10_000);
 const resultCount = option('--results', quick ? 20_000 : 100_000);
 const tasksUrl = new URL('./tsmw-tasks.mjs', import.meta.url);
@@ -53,20 +60,49 @@ try {
   const { project, bundle } = await fakeProject(join(root, 'project'));
   try {
     console.log(`BOINC transport on the server host, fake project, ${taskCount.toLocaleString('en')} tasks, Node ${process.version}`);
-    for (const durableStaging of [true, false]) {
+    for (const durableStaging of only === 'master' ? [] : onServerOnly ? [true] : [true, false]) {
       const callsBefore = project.calls('create_work').length;
-      const seconds = await createBatch(project, bundle, `submit-${durableStaging ? 'fsync' : 'nosync'}`, durableStaging);
+      const { seconds, startedAt, endedAt } = await createBatch(project, bundle, `submit-${durableStaging ? 'fsync' : 'nosync'}`, durableStaging);
       const runs = project.calls('create_work').slice(callsBefore).filter((call) => call.endedAt !== undefined);
       const inCreateWork = runs.reduce((total, call) => total + (call.endedAt - call.startedAt), 0) / 1000;
       console.log(
-        `  staging + create_work, ${durableStaging ? 'fsync per file' : 'no fsync     '}: ${seconds.toFixed(1)} s  (${Math.round(taskCount / seconds).toLocaleString('en')} tasks/s; ${runs.length} create_work runs, ${inCreateWork.toFixed(1)} s inside the fake project's create_work)`,
+        `  staging + create_work, ${durableStaging ? 'durable    ' : 'not durable'}: ${seconds.toFixed(1)} s  (${Math.round(taskCount / seconds).toLocaleString('en')} tasks/s; ${runs.length} create_work runs, ${inCreateWork.toFixed(1)} s inside the fake project's create_work)`,
       );
+      if (runs.length > 0) {
+        // Where the master waits on its own work: before the first create_work, between runs, after the last.
+        const gaps = runs.slice(1).reduce((total, call, index) => total + Math.max(0, call.startedAt - runs[index].endedAt), 0) / 1000;
+        console.log(
+          `    master alone: ${((runs[0].startedAt - startedAt) / 1000).toFixed(1)} s before the first create_work, ${gaps.toFixed(1)} s between runs, ${((endedAt - runs.at(-1).endedAt) / 1000).toFixed(1)} s after the last; create_work runs took ${runs.map((call) => ((call.endedAt - call.startedAt) / 1000).toFixed(1)).join(' ')} s`,
+        );
+      }
     }
-    const remoteSeconds = await submitRemotely(project, bundle);
-    console.log(`  remote submit_batch of the same batch (remote client):       ${remoteSeconds.toFixed(1)} s  (${Math.round(taskCount / remoteSeconds).toLocaleString('en')} tasks/s)`);
+    {
+      // The transport alone: a create_work that takes its input and creates nothing.
+      const createWork = join(project.directory, 'bin', 'create_work');
+      const saved = join(project.directory, 'bin', 'create_work.fake');
+      await rename(createWork, saved);
+      await writeFile(createWork, '#!/bin/sh\nexec cat > /dev/null\n');
+      await chmod(createWork, 0o755);
+      try {
+        const { seconds } = await createBatch(project, bundle, 'submit-alone', true);
+        console.log(`  the master's own part (create_work that creates nothing), durable: ${seconds.toFixed(1)} s  (${Math.round((seconds * 1e6) / taskCount)} µs per task)`);
+      } finally {
+        await rename(saved, createWork);
+      }
+    }
+    if (!onServerOnly) {
+      const remoteSeconds = await submitRemotely(project, bundle);
+      console.log(`  remote submit_batch of the same batch (remote client):       ${remoteSeconds.toFixed(1)} s  (${Math.round(taskCount / remoteSeconds).toLocaleString('en')} tasks/s)`);
+    }
   } finally {
     await project.close();
   }
+  if (!onServerOnly) await collectResults(root);
+} finally {
+  await rm(root, { recursive: true, force: true });
+}
+
+async function collectResults(root) {
 
   // 3. RSS while collecting, in a child process of its own.
   const collectProject = join(root, 'collect');
@@ -80,8 +116,6 @@ try {
   console.log(`  collecting ${resultCount.toLocaleString('en')} results from the inbox (written as the assimilator would, meanwhile): ${report.seconds.toFixed(1)} s (${Math.round(resultCount / report.seconds).toLocaleString('en')} results/s)`);
   console.log(`  master RSS while collecting (MiB), at each tenth: ${report.rss.map((bytes) => Math.round(bytes / 1048576)).join(' ')}`);
   console.log(`  RSS after collecting vs after submitting: ${(report.rss.at(-1) / report.rss[0]).toFixed(2)}x`);
-} finally {
-  await rm(root, { recursive: true, force: true });
 }
 
 /** A fake project set up as tsmw-setup would, with its daemons stopped (nothing runs the jobs). */
@@ -125,14 +159,16 @@ function envelopes(bundle, count) {
 }
 
 async function createBatch(project, bundle, batch, durableStaging) {
-  const transport = createBoincTransport({ app, projectHome: project.directory, durableStaging });
+  const transport = createBoincTransport({ app, projectHome: project.directory, durableStaging, ...(chunkSize === undefined ? {} : { chunkSize }) });
   await transport.doStart({ taskModule: { url: tasksUrl.href, hash: bundle.hash, taskNames: ['add'] }, maxEnvelopeBytes: 1 << 26, batch });
   const tasks = envelopes(bundle, taskCount);
+  const startedAt = Date.now();
   const started = performance.now();
   await transport.doSubmit(tasks);
   const seconds = (performance.now() - started) / 1000;
+  const endedAt = Date.now();
   await transport.doClose({ force: false });
-  return seconds;
+  return { seconds, startedAt, endedAt };
 }
 
 async function submitRemotely(project, bundle) {

@@ -41,7 +41,7 @@ export interface BoincTransportCommonOptions {
 export interface BoincOnServerOptions extends BoincTransportCommonOptions {
   /** The project's home directory (where `config.xml`, `bin/` and `download/` are). */
   readonly projectHome: string;
-  /** fsync staged input files before their jobs are created (default true). */
+  /** Make staged inputs durable before their jobs are created (default true): one file-system sync per chunk (`sync --file-system`), else an fdatasync per file. */
   readonly durableStaging?: boolean;
   /** Refuse to start when config.xml runs no tsmw assimilator or no validator for the app (default true). */
   readonly checkDaemons?: boolean;

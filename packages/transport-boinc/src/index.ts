@@ -11,6 +11,7 @@ export {
   assertAppName,
   formatVersionNum,
   parseVersionDirectory,
+  taskModuleFileName,
   type TsmwProjectLayout,
   type TsmwProgram,
   type TsmwPlatform,
@@ -37,6 +38,7 @@ export { BatchStore, storedTaskKey, type BatchStoreOptions, type StoredTask, typ
 export { describeErrorMask, formatJobFailure, workunitErrorBits } from './error-mask.js';
 export { BatchStoreError } from './errors/batch-store-error.js';
 export { BatchInUseError } from './errors/batch-in-use-error.js';
+export { SqliteUnavailableError } from './errors/sqlite-unavailable-error.js';
 export { CreateWorkError } from './errors/create-work-error.js';
 export { AppVersionNotDeployedError } from './errors/app-version-not-deployed-error.js';
 export { BoincJobFailedError } from './errors/boinc-job-failed-error.js';

@@ -23,7 +23,7 @@ import { createDownloadStager, type DownloadStager } from './stage-files.js';
 export interface OnServerBackendOptions {
   readonly projectHome: string;
   readonly app: string;
-  /** fsync staged files before their jobs are created (default true). */
+  /** Make staged files durable before their jobs are created (default true; see `DownloadStager.flushUnreferenced`). */
   readonly durableStaging?: boolean;
   /** Check config.xml's daemons for tsmw's assimilator and a validator of the app (default true). */
   readonly checkDaemons?: boolean;
@@ -208,11 +208,16 @@ export function createOnServerBackend(options: OnServerBackendOptions): BoincBac
         await seen.get(physicalName);
       };
       const work: Array<() => Promise<unknown>> = [];
+      const envelopePaths: string[] = [];
       for (const job of jobs) {
-        work.push(() => stager!.write(envelopeFileName(job.jobName), job.envelope));
+        // The envelope's name is its job's, which no job at BOINC has yet (the chunk is recorded and
+        // created after staging; a job created before is in the store and never staged again).
+        work.push(async () => envelopePaths.push(await stager!.writeUnreferenced(envelopeFileName(job.jobName), job.envelope)));
         for (const file of job.files) work.push(() => stageData(file));
       }
       await runLimited(work, stagingConcurrency);
+      // Durable before the chunk is recorded and handed to create_work: one flush for the chunk.
+      await stager.flushUnreferenced(envelopePaths);
       if (newlyStaged.length > 0) store.recordStagedFiles(newlyStaged);
       const inputTemplate = await writeTemplate('in', renderInputTemplate({ dataFileNames: group.dataFileNames }));
       const outputTemplate = await writeTemplate('out', renderOutputTemplate({ maxNbytes: group.options.maxNbytes ?? maxEnvelopeBytes }));

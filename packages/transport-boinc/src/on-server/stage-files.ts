@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -9,6 +10,20 @@ export interface DownloadStager {
   pathOf(physicalName: string): string;
   /** Writes bytes under a physical name, atomically (temporary file, optional fsync, rename). */
   write(physicalName: string, data: Uint8Array): Promise<string>;
+  /**
+   * Writes the bytes of a file that no job references yet (a job's own envelope, staged before
+   * its job is recorded and created) straight under its name, replacing what an interrupted
+   * earlier attempt may have left there: no temporary name, no rename, and no fsync of its own
+   * (`flushUnreferenced` makes a whole chunk durable at once). Only for names that nothing can
+   * read until the caller hands them to BOINC.
+   */
+  writeUnreferenced(physicalName: string, data: Uint8Array): Promise<string>;
+  /**
+   * Makes files written by `writeUnreferenced` durable (when the stager is): one sync of the
+   * download directory's file system (`sync --file-system`, Linux's syncfs) for the lot, or,
+   * where that is not available, an fdatasync of each file.
+   */
+  flushUnreferenced(paths: readonly string[]): Promise<void>;
   /** Copies a file under a physical name, atomically. */
   copy(physicalName: string, sourcePath: string): Promise<string>;
 }
@@ -17,8 +32,23 @@ export interface DownloadStagerOptions {
   readonly downloadDirectory: string;
   /** `uldl_dir_fanout` of the project's config.xml (0: no sub-directories). */
   readonly fanout: number;
-  /** fsync each file before it is renamed into place (so that a power failure cannot leave a created job without its input). Default true. */
+  /** Make staged files durable before they are handed over (so that a power failure cannot leave a created job without its input). Default true. */
   readonly durable?: boolean;
+  /**
+   * Flushes the file system holding a directory to disk; false where it cannot (default: runs
+   * `sync --file-system DIR`, coreutils 8.24 and later, on Linux).
+   */
+  readonly syncFileSystem?: (directory: string) => Promise<boolean>;
+}
+
+/** Concurrent fdatasyncs where the file system cannot be flushed at once. */
+const flushConcurrency = 16;
+
+function syncFileSystemWithCoreutils(directory: string): Promise<boolean> {
+  if (process.platform !== 'linux') return Promise.resolve(false);
+  return new Promise((resolve) => {
+    execFile('sync', ['--file-system', directory], { timeout: 600_000 }, (error) => resolve(error === null));
+  });
 }
 
 /**
@@ -29,15 +59,20 @@ export interface DownloadStagerOptions {
  */
 export function createDownloadStager(options: DownloadStagerOptions): DownloadStager {
   const durable = options.durable ?? true;
+  const syncFileSystem = options.syncFileSystem ?? syncFileSystemWithCoreutils;
+  let fileSystemSyncWorks = true;
   const madeDirectories = new Set<string>();
   const pathOf = (physicalName: string): string => join(options.downloadDirectory, dirHierDirectory(physicalName, options.fanout), physicalName);
-  const prepare = async (path: string): Promise<string> => {
+  const prepare = async (path: string): Promise<void> => {
     const directory = dirname(path);
     if (!madeDirectories.has(directory)) {
       await mkdir(directory, { recursive: true });
       madeDirectories.add(directory);
     }
-    return join(directory, `.${randomBytes(6).toString('hex')}.tsmw-tmp`);
+  };
+  const temporaryFor = async (path: string): Promise<string> => {
+    await prepare(path);
+    return join(dirname(path), `.${randomBytes(6).toString('hex')}.tsmw-tmp`);
   };
   const place = async (temporary: string, path: string): Promise<string> => {
     try {
@@ -52,7 +87,7 @@ export function createDownloadStager(options: DownloadStagerOptions): DownloadSt
     pathOf,
     async write(physicalName, data) {
       const path = pathOf(physicalName);
-      const temporary = await prepare(path);
+      const temporary = await temporaryFor(path);
       const handle = await open(temporary, 'wx', 0o644);
       try {
         await handle.writeFile(data);
@@ -65,9 +100,43 @@ export function createDownloadStager(options: DownloadStagerOptions): DownloadSt
       await handle.close();
       return place(temporary, path);
     },
+    async writeUnreferenced(physicalName, data) {
+      const path = pathOf(physicalName);
+      await prepare(path);
+      const handle = await open(path, 'w', 0o644);
+      try {
+        await handle.writeFile(data);
+      } catch (error) {
+        await handle.close();
+        await rm(path, { force: true });
+        throw error;
+      }
+      await handle.close();
+      return path;
+    },
+    async flushUnreferenced(paths) {
+      if (!durable || paths.length === 0) return;
+      // One flush of the file system costs about what one fdatasync does; a chunk has a thousand files.
+      if (fileSystemSyncWorks) {
+        if (await syncFileSystem(options.downloadDirectory)) return;
+        fileSystemSyncWorks = false;
+      }
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < paths.length) {
+          const handle = await open(paths[next++]!, 'r');
+          try {
+            await handle.datasync();
+          } finally {
+            await handle.close();
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(flushConcurrency, paths.length) }, worker));
+    },
     async copy(physicalName, sourcePath) {
       const path = pathOf(physicalName);
-      const temporary = await prepare(path);
+      const temporary = await temporaryFor(path);
       try {
         await copyFile(sourcePath, temporary);
         if (durable) {

@@ -19,6 +19,16 @@ export const tsmwProgramNames = {
 
 export type TsmwProgram = keyof typeof tsmwProgramNames;
 
+/**
+ * The physical name of a bundled task module in an app version (`tsmw_tasks_<first 16 hex of its
+ * sha256>.mjs`, content-addressed as BOINC's files are immutable): where `tsmw-setup deploy`
+ * puts it, in `appVersionDirectory(...)`, and where tsmw's compare program loads it from.
+ */
+export function taskModuleFileName(moduleHash: string): string {
+  if (!/^[0-9a-f]{64}$/.test(moduleHash)) throw new InvalidArgumentError('taskModuleFileName needs a task module hash (sha256 in lowercase hex)');
+  return `tsmw_tasks_${moduleHash.slice(0, 16)}.mjs`;
+}
+
 /** BOINC platform names tsmw builds app versions for. */
 export const tsmwPlatforms = ['x86_64-pc-linux-gnu', 'aarch64-unknown-linux-gnu', 'windows_x86_64', 'x86_64-apple-darwin'] as const;
 export type TsmwPlatform = (typeof tsmwPlatforms)[number];

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatchInUseError } from '../errors/batch-in-use-error.js';
 import { BatchStoreError } from '../errors/batch-store-error.js';
 import { BatchStore, type NewTaskRecord } from './batch-store.js';
+import { availableSqliteEngines } from '../../test/sqlite-engines.js';
 
 let directory: string;
 const open: BatchStore[] = [];
@@ -19,8 +20,11 @@ afterEach(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
+const engines = availableSqliteEngines();
+let engine = engines[0]!;
+
 function openStore(overrides: Partial<Parameters<typeof BatchStore.open>[0]> = {}): BatchStore {
-  const store = BatchStore.open({ path: join(directory, 'batch.sqlite'), batch: 'pi-1', app: 'pi', mode: 'on-server', location: '/srv/project', ...overrides });
+  const store = BatchStore.open({ path: join(directory, 'batch.sqlite'), batch: 'pi-1', app: 'pi', mode: 'on-server', location: '/srv/project', engine, ...overrides });
   open.push(store);
   return store;
 }
@@ -29,7 +33,15 @@ function task(key: string | undefined, attempt = 1, taskId = `id-${key ?? 'none'
   return { key, taskId, taskName: 'square', inputHash: `hash-${key}`, attempt, generation: attempt, jobName: `tsmw_pi-1_k${key ?? 'x'}_a${attempt}`, deadline: undefined, submittedAt: 1000 };
 }
 
-describe('batch store', () => {
+describe.each(engines.map((each) => [each.name, each] as const))('batch store on %s', (_name, each) => {
+  beforeEach(() => {
+    engine = each;
+  });
+
+  it('runs on the engine under test', () => {
+    expect(openStore().engine).toBe(each.name);
+  });
+
   it('records a chunk before it exists at BOINC, then its jobs as created', () => {
     const store = openStore();
     const chunkId = store.recordChunk({ arguments: ['--min_quorum', '1'] }, [task('0'), task('1')]);
@@ -184,7 +196,7 @@ describe('batch store', () => {
       await exited;
       store.claim();
       store.claim(); // claiming again is harmless
-      const twin = BatchStore.open({ path: join(directory, 'batch.sqlite'), batch: 'pi-1', app: 'pi', mode: 'on-server', location: '/srv/project' });
+      const twin = BatchStore.open({ path: join(directory, 'batch.sqlite'), batch: 'pi-1', app: 'pi', mode: 'on-server', location: '/srv/project', engine });
       open.push(twin);
       expect(() => twin.claim()).toThrow(/held by another master of this process/);
     } finally {

@@ -1,9 +1,9 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { BatchInUseError } from '../errors/batch-in-use-error.js';
 import { BatchStoreError } from '../errors/batch-store-error.js';
+import { loadSqliteEngine, openSqliteDatabase, type SqliteDatabase, type SqliteEngine, type SqliteEngineName } from './sqlite-database.js';
 
 /**
  * Where a task is, as the batch store records it:
@@ -91,6 +91,8 @@ export interface BatchStoreOptions {
   readonly location: string;
   /** Reading only (tools, tests): no claim, no schema changes. */
   readonly readOnly?: boolean;
+  /** The SQLite engine (tests); default `node:sqlite` where this Node has it, else better-sqlite3. */
+  readonly engine?: SqliteEngine;
 }
 
 export interface BatchCounts {
@@ -189,8 +191,8 @@ export function storedTaskKey(key: string | undefined, taskId: string): string {
 }
 
 /**
- * The durable record of one batch (SQLite through better-sqlite3, in WAL mode with
- * `synchronous=FULL`): every task with its key, input hash, task id, job name, attempt, state,
+ * The durable record of one batch (SQLite, in WAL mode with `synchronous=FULL`, through Node's
+ * built-in `node:sqlite` or, on Node 20, better-sqlite3: see `sqlite-database.ts`): every task with its key, input hash, task id, job name, attempt, state,
  * deadline, result file and acknowledgement; every chunk of jobs handed to BOINC, recorded
  * BEFORE it is handed over (write-ahead), so that a crash at any moment leaves a record of
  * everything that may exist at BOINC. One master holds a batch at a time (`claim`).
@@ -198,31 +200,36 @@ export function storedTaskKey(key: string | undefined, taskId: string): string {
 export class BatchStore {
   readonly path: string;
   readonly batch: string;
-  private readonly database: Database.Database;
+  /** The SQLite engine the store runs on (`node:sqlite`, or better-sqlite3 where this Node has none). */
+  readonly engine: SqliteEngineName;
+  private readonly database: SqliteDatabase;
   private readonly statements: ReturnType<BatchStore['prepareStatements']>;
   private claimed = false;
 
-  private constructor(database: Database.Database, options: BatchStoreOptions) {
+  private constructor(database: SqliteDatabase, options: BatchStoreOptions) {
     this.database = database;
     this.path = options.path;
     this.batch = options.batch;
+    this.engine = database.engine;
     this.statements = this.prepareStatements();
   }
 
   /** Opens (creating when absent) the store of a batch, checking it belongs to this app, mode and project. */
   static open(options: BatchStoreOptions): BatchStore {
-    let database: Database.Database;
+    // Without SQLite nothing can start: that error (SqliteUnavailableError) says what to install.
+    const engine = options.engine ?? loadSqliteEngine();
+    let database: SqliteDatabase;
     try {
       if (options.readOnly !== true) mkdirSync(dirname(options.path), { recursive: true });
-      database = new Database(options.path, { readonly: options.readOnly === true, fileMustExist: options.readOnly === true, timeout: 15_000 });
+      database = openSqliteDatabase(options.path, { readOnly: options.readOnly === true, busyTimeoutMs: 15_000, engine });
     } catch (error) {
       throw new BatchStoreError(`Cannot open the store of batch ${options.batch} (${options.path}): ${(error as Error).message}`, { cause: error });
     }
     try {
       if (options.readOnly !== true) {
-        database.pragma('journal_mode = WAL');
-        database.pragma('synchronous = FULL');
-        database.pragma('foreign_keys = ON');
+        database.exec('PRAGMA journal_mode = WAL');
+        database.exec('PRAGMA synchronous = FULL');
+        database.exec('PRAGMA foreign_keys = ON');
         database.exec(schema);
       }
       const store = new BatchStore(database, options);
@@ -257,7 +264,7 @@ export class BatchStore {
           );
         }
       }
-    })();
+    });
   }
 
   private prepareStatements() {
@@ -343,7 +350,7 @@ export class BatchStore {
         }
       }
       this.statements.setMeta.run('holder', JSON.stringify(me));
-    }).immediate();
+    }, 'immediate');
     this.claimed = true;
     claimedHere.add(path);
   }
@@ -361,7 +368,7 @@ export class BatchStore {
 
   /** Gives the batch up (on close) and closes the database. */
   close(): void {
-    if (!this.database.open) return;
+    if (!this.database.isOpen) return;
     if (this.claimed) {
       try {
         const holder = this.readHolder();
@@ -479,7 +486,7 @@ export class BatchStore {
         this.statements.insertJob.run(task.jobName, seq, task.attempt, chunkId, position);
       });
       return chunkId;
-    })();
+    });
   }
 
   chunk(chunkId: number): ChunkRecord | undefined {
@@ -515,7 +522,7 @@ export class BatchStore {
     this.database.transaction(() => {
       this.statements.finishChunk.run('created', now, detail, chunkId);
       this.statements.chunkTasksCreated.run(now, chunkId);
-    })();
+    });
   }
 
   /**
@@ -534,7 +541,7 @@ export class BatchStore {
         this.statements.setState.run('failed', null, JSON.stringify(failure), now, row.seq);
       }
       this.statements.finishChunk.run(failed.size > 0 && created.length === 0 ? 'failed' : 'created', now, detail, chunkId);
-    })();
+    });
   }
 
   // ---- results ------------------------------------------------------------------------------
@@ -555,7 +562,7 @@ export class BatchStore {
       if (row === undefined || row.job_name !== jobName || (row.state !== 'created' && row.state !== 'creating')) return false;
       this.statements.setState.run(state, resultFile, failure, Date.now(), seq);
       return true;
-    })();
+    });
   }
 
   /**
@@ -572,7 +579,7 @@ export class BatchStore {
         else this.statements.setState.run('failed', null, JSON.stringify(arrival.failure), now, arrival.seq);
         return true;
       }),
-    )();
+    );
   }
 
   /** A later submission of the task's key attached to it: results go to this id from now on. */
@@ -585,7 +592,7 @@ export class BatchStore {
     const now = Date.now();
     this.database.transaction(() => {
       for (const taskId of taskIds) this.statements.acknowledge.run(now, taskId);
-    })();
+    });
   }
 
   // ---- cancel -------------------------------------------------------------------------------
@@ -602,7 +609,7 @@ export class BatchStore {
         }
       }
       return owed;
-    })();
+    });
   }
 
   pendingCancels(): StoredTask[] {
@@ -613,7 +620,7 @@ export class BatchStore {
     const now = Date.now();
     this.database.transaction(() => {
       for (const seq of seqs) this.statements.cancelDone.run(now, seq);
-    })();
+    });
   }
 
   // ---- remote ids and staged files --------------------------------------------------------------
@@ -621,7 +628,7 @@ export class BatchStore {
   setRemoteIds(ids: ReadonlyMap<string, number>): void {
     this.database.transaction(() => {
       for (const [jobName, id] of ids) this.statements.setRemoteId.run(id, jobName);
-    })();
+    });
   }
 
   stagedFile(physicalName: string): { sha256: string; nbytes: number } | undefined {
@@ -633,7 +640,7 @@ export class BatchStore {
     const now = Date.now();
     this.database.transaction(() => {
       for (const file of files) this.statements.recordStagedFile.run(file.physicalName, file.sha256, file.nbytes, now);
-    })();
+    });
   }
 
   /** A free-form value of the batch (the remote batch id, ...). */
