@@ -8,6 +8,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { AppVersionNotDeployedError } from '../errors/app-version-not-deployed-error.js';
 import { BoincProjectError } from '../errors/boinc-project-error.js';
 import { createWorkArguments } from '../job-options.js';
+import { runtimeCommandLine } from '../runtime-command-line.js';
 import { dataFileName, envelopeFileName } from '../job-name.js';
 import { findAppVersionForModule, readAppManifest } from '../project/app-manifest.js';
 import { bundleTaskModule } from '../project/bundle-task-module.js';
@@ -228,6 +229,8 @@ export function createOnServerBackend(options: OnServerBackendOptions): BoincBac
       return {
         arguments: [
           ...createWorkArguments(group.options),
+          '--command_line',
+          runtimeCommandLine(maxEnvelopeBytes),
           '--app_version_num',
           String(appVersionNum),
           ...(boincBatchId === undefined ? [] : ['--batch', String(boincBatchId)]),

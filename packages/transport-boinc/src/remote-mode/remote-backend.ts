@@ -11,6 +11,7 @@ import type { SubmitRpcClient, SubmitRpcClientOptions } from '../remote/submit-r
 import type { BatchStore, ChunkRecord, StoredFailure } from '../store/batch-store.js';
 import type { BackendStartContext, BackendStarted, BoincBackend, ChunkOutcome, JobGroup, PlannedJob } from '../transport/boinc-backend.js';
 import { envelopeOpenName, resultOpenName } from '../on-server/job-templates.js';
+import { runtimeCommandLine } from '../runtime-command-line.js';
 
 export interface RemoteBackendOptions {
   readonly url: string | URL;
@@ -35,6 +36,8 @@ interface RemotePlan {
   readonly inputTemplate: string;
   readonly outputTemplate: string;
   readonly priority: number | undefined;
+  /** For the client runtime (absent in plans recorded before it was added). */
+  readonly commandLine?: string;
 }
 
 /**
@@ -73,6 +76,7 @@ export function createRemoteBackend(options: RemoteBackendOptions): BoincBackend
           inputTemplate: plan.inputTemplate,
           outputTemplate: plan.outputTemplate,
           ...(plan.priority === undefined ? {} : { priority: plan.priority }),
+          ...(plan.commandLine === undefined ? {} : { commandLine: plan.commandLine }),
         })),
       ...(options.appVersionNum === undefined ? {} : { appVersionNum: options.appVersionNum }),
     });
@@ -274,6 +278,7 @@ export function createRemoteBackend(options: RemoteBackendOptions): BoincBackend
         }),
         outputTemplate: formatJobOutputTemplate({ files: [{ openName: resultOpenName, maxNbytes: options_.maxNbytes ?? maxEnvelopeBytes }] }),
         priority: options_.priority,
+        commandLine: runtimeCommandLine(maxEnvelopeBytes),
       };
     },
 

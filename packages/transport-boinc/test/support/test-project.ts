@@ -3,7 +3,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createFakeBoincProject, dirHierPath, type FakeBoincProject, type FakeBoincProjectOptions } from '@tsmw/boinc-test-server';
+import { createFakeBoincProject, dirHierPath, type FakeBoincProject, type FakeBoincProjectOptions, type FakeWorkunitView } from '@tsmw/boinc-test-server';
 import { executeTaskEnvelope, indexTaskModule, type TaskRegistry } from '@tsmw/core';
 import {
   bundleTaskModule,
@@ -123,7 +123,27 @@ export async function startFakeVolunteers(testProject: TestProject, options: Fak
   const held = new Set<string>();
   let stopped = false;
   let busy = false;
-  const tick = async (): Promise<void> => {
+  /** Runs one job and hands its result to the project; jobs run side by side, as on many hosts. */
+  const runJob = async (name: string, record: FakeWorkunitView['record']): Promise<void> => {
+    const copies = Math.max(1, record.targetNresults);
+    const files = new Map(record.inputFiles.map((file) => [file.openName, dirHierPath(file.name, config.downloadDirectory, config.fanout)]));
+    const buffer = await readFile(files.get('in')!);
+    const envelope = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    // As the client runtime does with the command line BOINC hands it.
+    const cap = /--max-envelope-bytes (\d+)/.exec(record.commandLine)?.[1];
+    const result = await executeTaskEnvelope(envelope, registry, {
+      moduleHash: testProject.bundle.hash,
+      ...(cap === undefined ? {} : { maxEnvelopeBytes: Number(cap) }),
+      readFile: async (_taskId, fileName) => {
+        const path = files.get(fileName);
+        if (path === undefined) throw new Error(`no input file opened as ${fileName}`);
+        const data = await readFile(path);
+        return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      },
+    });
+    if (!stopped) testProject.project.injectResultFault(name, { outcome: 'success', outputs: [result] }, copies);
+  };
+  const tick = (): void => {
     if (busy || stopped) return;
     busy = true;
     try {
@@ -133,30 +153,20 @@ export async function startFakeVolunteers(testProject: TestProject, options: Fak
         if (options.only !== undefined && !options.only(name)) continue;
         ran.add(name);
         const outcome = options.outcome?.(name) ?? 'success';
-        const copies = Math.max(1, workunit.record.targetNresults);
         if (outcome !== 'success') {
           testProject.project.injectResultFault(name, { outcome, ...(outcome === 'client-error' ? { stderr: `phantom host: ${name} crashed\n` } : {}) }, workunit.record.maxErrorResults + 1);
           continue;
         }
-        const files = new Map(workunit.record.inputFiles.map((file) => [file.openName, dirHierPath(file.name, config.downloadDirectory, config.fanout)]));
-        const buffer = await readFile(files.get('in')!);
-        const envelope = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-        const result = await executeTaskEnvelope(envelope, registry, {
-          moduleHash: testProject.bundle.hash,
-          readFile: async (_taskId, fileName) => {
-            const path = files.get(fileName);
-            if (path === undefined) throw new Error(`no input file opened as ${fileName}`);
-            const data = await readFile(path);
-            return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-          },
+        // Not awaited: a long task (a 60 s sleep left by a forced close) must not hold up the others.
+        runJob(name, workunit.record).catch((error: unknown) => {
+          if (!stopped) testProject.project.injectResultFault(name, { outcome: 'client-error', stderr: `phantom host: ${String(error)}\n` }, workunit.record.maxErrorResults + 1);
         });
-        testProject.project.injectResultFault(name, { outcome: 'success', outputs: [result] }, copies);
       }
     } finally {
       busy = false;
     }
   };
-  const timer = setInterval(() => void tick(), 20);
+  const timer = setInterval(tick, 20);
   return {
     ran,
     hold: (name) => void held.add(name),
