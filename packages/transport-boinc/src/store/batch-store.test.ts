@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BatchInUseError } from '../errors/batch-in-use-error.js';
 import { BatchStoreError } from '../errors/batch-store-error.js';
-import { BatchStore, type NewTaskRecord } from './batch-store.js';
+import { BatchStore, processStartTime, type NewTaskRecord } from './batch-store.js';
 import { availableSqliteEngines } from '../../test/sqlite-engines.js';
 
 let directory: string;
@@ -201,6 +201,28 @@ describe.each(engines.map((each) => [each.name, each] as const))('batch store on
       expect(() => twin.claim()).toThrow(/held by another master of this process/);
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('processStartTime', () => {
+  it('counts a process that ended but was not reaped (a zombie) as gone, and a live one as alive', async () => {
+    if (process.platform !== 'linux') return;
+    // sh starts `sleep 0` in the background, prints its pid, then becomes `sleep 30`, which never
+    // reaps it: once `sleep 0` ends it stays a zombie until its parent ends.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombie = await new Promise<number>((resolve) => parent.stdout.once('data', (data: Buffer) => resolve(Number(String(data).trim()))));
+      const { readFileSync } = await import('node:fs');
+      const state = (): string => {
+        const stat = readFileSync(`/proc/${zombie}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!;
+      };
+      await vi.waitFor(() => expect(state()).toBe('Z'), { timeout: 30_000, interval: 10 });
+      expect(processStartTime(zombie)).toBeUndefined();
+      expect(processStartTime(parent.pid!)).toMatch(/^\d+$/);
+    } finally {
+      parent.kill('SIGKILL');
     }
   });
 });

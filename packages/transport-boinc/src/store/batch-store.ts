@@ -684,7 +684,8 @@ function toStoredTask(row: TaskRow): StoredTask {
 
 /**
  * A process's start time (field 22 of `/proc/<pid>/stat`, in clock ticks since boot), which
- * tells a live holder from a recycled pid; undefined when the process does not exist (or where
+ * tells a live holder from a recycled pid; undefined when the process does not exist or has ended
+ * and not been reaped (a zombie), or where
  * there is no `/proc`: then any recorded holder on this host counts as gone only when its pid is).
  */
 export function processStartTime(pid: number): string | undefined {
@@ -692,6 +693,9 @@ export function processStartTime(pid: number): string | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) is in parentheses and may contain spaces: count from its end.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie (Z) or dead (X) process holds nothing: a killed master whose parent has not reaped
+    // it yet (an orphan under a PID 1 that never reaps) must not keep its batch locked.
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
     return fields[19];
   } catch {
     try {
