@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatVersionNum, type TaskModuleBundle, type TsmwPlatform, type TsmwProjectLayout } from '@tsmw/transport-boinc';
+import { formatVersionNum, taskModuleFileName, type TaskModuleBundle, type TsmwPlatform, type TsmwProjectLayout } from '@tsmw/transport-boinc';
 import { planWrite, readIfExists, sha256Bytes, sha256File, type ChangePlan, type PlannedContent } from '../plan/change-plan.js';
 import { bundledNodeLauncher, hostNodeLauncher, runtimeOpenName, tasksOpenName } from './launchers.js';
 import { formatVersionXml, type VersionFile } from './version-xml.js';
@@ -45,10 +45,6 @@ export function runtimeFileName(runtime: AppVersionInputs['runtime']): string {
   return `tsmw_runtime-${runtime.version.replace(/[^A-Za-z0-9.-]/g, '_')}-${sha256Bytes(runtime.bytes).slice(0, 12)}.mjs`;
 }
 
-export function tasksFileName(moduleHash: string): string {
-  return `tsmw_tasks_${moduleHash.slice(0, 16)}.mjs`;
-}
-
 /**
  * The files of one platform's app version, version.xml last: the launcher (main program), the
  * Node.js binary (bundled), the runtime (open name `tsmw-runtime.mjs`) and the task module
@@ -76,7 +72,7 @@ export function appVersionFiles(inputs: AppVersionInputs, platform: TsmwPlatform
     files.push({ name: launcherName, content: bytes(launcher), mode: 0o755, entry: { physicalName: launcherName, mainProgram: true } });
   }
   files.push({ name: runtimeName, content: bytes(inputs.runtime.bytes), mode: 0o644, entry: { physicalName: runtimeName, logicalName: runtimeOpenName, gzip: true } });
-  const tasksName = tasksFileName(inputs.bundle.hash);
+  const tasksName = taskModuleFileName(inputs.bundle.hash); // where tsmw_compare looks for it too
   files.push({ name: tasksName, content: bytes(inputs.bundle.code), mode: 0o644, entry: { physicalName: tasksName, logicalName: tasksOpenName, gzip: true } });
   const versionXml = formatVersionXml(files.map((file) => file.entry));
   files.push({ name: 'version.xml', content: bytes(versionXml), mode: 0o644, entry: { physicalName: 'version.xml' } });
