@@ -16,6 +16,8 @@ let server: Server;
 let registry: string;
 let tarball: Buffer;
 let requests = 0;
+/** Faults the registry double answers the flaky package with, one per request, before serving it. */
+const flakyFaults: Array<'503' | 'reset'> = [];
 const binary = Buffer.from('#!/bin/sh\necho "fake node"\n');
 
 /** A registry double that serves one package tarball (and 404 for anything else). */
@@ -29,6 +31,14 @@ beforeAll(async () => {
   tarball = await readFile(join(directory, 'package.tgz'));
   server = createServer((request, response) => {
     requests += 1;
+    if (request.url === '/node-flaky-x64/-/node-flaky-x64-24.0.0.tgz') {
+      const fault = flakyFaults.shift();
+      if (fault === '503') return void response.writeHead(503).end('busy');
+      if (fault === 'reset') return void request.socket.destroy();
+      response.writeHead(200, { 'content-length': tarball.length, 'content-type': 'application/octet-stream' });
+      response.end(tarball);
+      return;
+    }
     if (request.url === '/node-test-x64/-/node-test-x64-24.0.0.tgz') {
       response.writeHead(200, { 'content-length': tarball.length, 'content-type': 'application/octet-stream' });
       response.end(tarball);
@@ -51,6 +61,16 @@ function release(integrity: string, packageName = 'node-test-x64'): NodeRelease 
 const integrityOf = (bytes: Buffer): string => `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
 
 describe('the Node.js cache', () => {
+  it('tries again after a 503 and a connection reset, and gets the binary', async () => {
+    const cacheDirectory = join(directory, 'cache-flaky');
+    const guard = await createWriteGuard([cacheDirectory]);
+    flakyFaults.push('503', 'reset');
+    const before = requests;
+    const cached = await fetchNode(release(integrityOf(tarball), 'node-flaky-x64'), { cacheDirectory, registry, guard });
+    expect(requests - before).toBe(3);
+    expect(await readFile(cached.path)).toEqual(binary);
+  });
+
   it('downloads once, checks the integrity, keeps only the binary, and serves the cache afterwards', async () => {
     const cacheDirectory = join(directory, 'cache-ok');
     const guard = await createWriteGuard([cacheDirectory]);

@@ -79,31 +79,7 @@ export async function fetchNode(release: NodeRelease, options: FetchNodeOptions)
   const url = tarballUrl(options.registry, release);
   const tarball = join(workDirectory, 'package.tgz');
   try {
-    let response: Response;
-    try {
-      response = await fetch(url);
-    } catch (error) {
-      throw new NodeDownloadError(`cannot download ${release.packageName}@${release.version} from ${url}: ${(error as Error).message}`, { cause: error });
-    }
-    if (!response.ok || response.body === null) throw new NodeDownloadError(`cannot download ${release.packageName}@${release.version}: ${url} answered ${response.status} ${response.statusText}`);
-    const lengthHeader = Number(response.headers.get('content-length'));
-    const total = Number.isFinite(lengthHeader) && lengthHeader > 0 ? lengthHeader : undefined;
-    const hash = createHash('sha512');
-    const handle = await open(tarball, 'wx', 0o600);
-    let received = 0;
-    try {
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        hash.update(chunk);
-        await handle.write(chunk);
-        received += chunk.length;
-        options.onProgress?.(received, total);
-      }
-    } catch (error) {
-      throw new NodeDownloadError(`the download of ${release.packageName}@${release.version} broke off after ${received} bytes: ${(error as Error).message}`, { cause: error });
-    } finally {
-      await handle.close();
-    }
-    const integrity = `sha512-${hash.digest('base64')}`;
+    const integrity = await downloadWithRetries(release, url, tarball, options.onProgress);
     if (integrity !== release.integrity) {
       throw new NodeDownloadError(`${url} does not match the pinned integrity of ${release.packageName}@${release.version} (got ${integrity.slice(0, 24)}…, want ${release.integrity.slice(0, 24)}…); it was deleted`);
     }
@@ -142,4 +118,62 @@ export async function fetchNode(release: NodeRelease, options: FetchNodeOptions)
   const result = await findCachedNode(options.cacheDirectory, release);
   if (result === undefined) throw new NodeDownloadError(`the cache entry for ${release.packageName}@${release.version} vanished after it was written (${finalDirectory})`);
   return result;
+}
+
+/** Attempts at a download that fails on the network or with a 5xx/429 answer, and the waits between them. */
+const downloadWaitsMs = [1_000, 3_000, 9_000];
+
+/**
+ * Downloads `url` into `tarball` and returns its sha512 integrity. A connection that fails or
+ * breaks off, or a 5xx or 429 answer, is tried again (after 1, 3 and 9 s); another answer, or
+ * the last failure, is a `NodeDownloadError`.
+ */
+async function downloadWithRetries(release: NodeRelease, url: string, tarball: string, onProgress: FetchNodeOptions['onProgress']): Promise<string> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await downloadOnce(release, url, tarball, onProgress);
+    } catch (error) {
+      const transient = error instanceof TransientDownloadError;
+      const wait = downloadWaitsMs[attempt];
+      if (!transient) throw error;
+      if (wait === undefined) throw new NodeDownloadError(`${error.message} (tried ${attempt + 1} times)`, { cause: error.cause });
+      await rm(tarball, { force: true });
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
+/** A failure worth trying again (not exported: it becomes a NodeDownloadError when retries run out). */
+class TransientDownloadError extends Error {}
+
+async function downloadOnce(release: NodeRelease, url: string, tarball: string, onProgress: FetchNodeOptions['onProgress']): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new TransientDownloadError(`cannot download ${release.packageName}@${release.version} from ${url}: ${(error as Error).message}`, { cause: error });
+  }
+  if (!response.ok || response.body === null) {
+    const message = `cannot download ${release.packageName}@${release.version}: ${url} answered ${response.status} ${response.statusText}`;
+    if (response.status >= 500 || response.status === 429) throw new TransientDownloadError(message);
+    throw new NodeDownloadError(message);
+  }
+  const lengthHeader = Number(response.headers.get('content-length'));
+  const total = Number.isFinite(lengthHeader) && lengthHeader > 0 ? lengthHeader : undefined;
+  const hash = createHash('sha512');
+  const handle = await open(tarball, 'wx', 0o600);
+  let received = 0;
+  try {
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      hash.update(chunk);
+      await handle.write(chunk);
+      received += chunk.length;
+      onProgress?.(received, total);
+    }
+  } catch (error) {
+    throw new TransientDownloadError(`the download of ${release.packageName}@${release.version} broke off after ${received} bytes: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await handle.close();
+  }
+  return `sha512-${hash.digest('base64')}`;
 }
