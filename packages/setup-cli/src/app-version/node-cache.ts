@@ -151,6 +151,14 @@ async function downloadOnce(release: NodeRelease, url: string, tarball: string, 
   try {
     response = await fetch(url);
   } catch (error) {
+    const code = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code ?? '';
+    if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
+      // Not worth a retry: a TLS-inspecting proxy whose certificate Node does not trust.
+      throw new NodeDownloadError(
+        `cannot download ${release.packageName}@${release.version} from ${url}: the TLS certificate is not trusted (${code}); if a proxy re-signs TLS, point NODE_EXTRA_CA_CERTS at its CA file`,
+        { cause: error },
+      );
+    }
     throw new TransientDownloadError(`cannot download ${release.packageName}@${release.version} from ${url}: ${(error as Error).message}`, { cause: error });
   }
   if (!response.ok || response.body === null) {
