@@ -116,8 +116,11 @@ function publishedPackages() {
  * Node version, and run once, on this machine's Node, in `npm test`.
  */
 const otherNodeExcludes = {
-  '@tsmw/core': ['**/*.e2e.test.ts'],
-  '@tsmw/transport-local': ['**/*.e2e.test.ts'],
+  // The master's scale and the file transport's conformance run test logic, not the Node.
+  '@tsmw/core': ['**/*.e2e.test.ts', '**/scale.test.ts', '**/file-transport.test.ts'],
+  // The pool's conformance and crash tests run on each Node; the close race (40 processes),
+  // fairness and task-started runs, once.
+  '@tsmw/transport-local': ['**/*.e2e.test.ts', '**/pool-close.integration.test.ts', '**/pool-fairness.integration.test.ts', '**/task-started.integration.test.ts'],
   '@tsmw/client-runtime': ['**/*.e2e.test.ts'],
   '@tsmw/transport-boinc': ['**/*.e2e.test.ts', '**/*.integration.test.ts'],
   '@tsmw/setup-cli': ['**/*.e2e.test.ts', '**/*.integration.test.ts'],
