@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +26,8 @@ export function startRuntime(cwd: string, args: readonly string[] = [], env: Nod
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>((resolve) => {
     child.once('close', (code, signal) => resolve({ code, signal, stderr, stdout }));
+    // A runtime that cannot start (EACCES, ENOENT) ends the run with the reason, not an uncaught error.
+    child.once('error', (error) => resolve({ code: null, signal: null, stderr: `${stderr}spawn failed: ${error.message}\n`, stdout }));
   });
   return { process: child, stderr: () => stderr, exited };
 }
@@ -41,4 +43,14 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
   }
+}
+
+/**
+ * Whether the unprivileged user (uid/gid 65534) can run this Node and read the runtime: not when
+ * Node lives under a directory only root may enter (a Node installed into /root/.cache, as the
+ * supported-Node runs do).
+ */
+export function nobodyCanRunRuntime(): boolean {
+  const result = spawnSync(process.execPath, ['-e', `require('node:fs').accessSync(${JSON.stringify(runtimeBin)}, 4)`], { cwd: '/', uid: 65534, gid: 65534, stdio: 'ignore' });
+  return result.error === undefined && result.status === 0;
 }

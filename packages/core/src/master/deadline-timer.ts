@@ -9,8 +9,10 @@ interface Timed {
 /**
  * Deadlines of many tasks with one timer: a binary min-heap by deadline and a single timer set
  * for the earliest, clamped to Node's limit and re-armed, so a deadline days or months away is
- * kept (a plain `setTimeout` above 2^31-1 ms fires at once). Adding and removing are O(log n);
- * the timer does not keep the process alive (the transport does).
+ * kept (a plain `setTimeout` above 2^31-1 ms fires at once). Adding and removing are O(log n).
+ * The timer keeps the process alive, as any pending timeout does: a task whose only pending work
+ * is its deadline (an in-process task awaiting something that never comes) must still time out,
+ * not leave the program to end with code 13 at an unsettled `await`. `close()` clears it.
  */
 export class DeadlineTimer<Item extends Timed> {
   private readonly heap: Item[] = [];
@@ -63,7 +65,6 @@ export class DeadlineTimer<Item extends Timed> {
     this.armedFor = earliest;
     const delay = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, earliest - this.now()));
     this.timer = setTimeout(this.fire, delay);
-    this.timer.unref?.();
   }
 
   private disarm(): void {
