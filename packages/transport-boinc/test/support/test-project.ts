@@ -122,7 +122,6 @@ export async function startFakeVolunteers(testProject: TestProject, options: Fak
   const ran = new Set<string>();
   const held = new Set<string>();
   let stopped = false;
-  let busy = false;
   /** Runs one job and hands its result to the project; jobs run side by side, as on many hosts. */
   const runJob = async (name: string, record: FakeWorkunitView['record']): Promise<void> => {
     const copies = Math.max(1, record.targetNresults);
@@ -143,27 +142,23 @@ export async function startFakeVolunteers(testProject: TestProject, options: Fak
     });
     if (!stopped) testProject.project.injectResultFault(name, { outcome: 'success', outputs: [result] }, copies);
   };
+  // Synchronous (jobs are started, not awaited), so one tick never overlaps the next.
   const tick = (): void => {
-    if (busy || stopped) return;
-    busy = true;
-    try {
-      for (const workunit of testProject.project.workunits()) {
-        const name = workunit.name;
-        if (ran.has(name) || held.has(name) || workunit.errorMask !== 0 || workunit.canonicalResultId !== 0) continue;
-        if (options.only !== undefined && !options.only(name)) continue;
-        ran.add(name);
-        const outcome = options.outcome?.(name) ?? 'success';
-        if (outcome !== 'success') {
-          testProject.project.injectResultFault(name, { outcome, ...(outcome === 'client-error' ? { stderr: `phantom host: ${name} crashed\n` } : {}) }, workunit.record.maxErrorResults + 1);
-          continue;
-        }
-        // Not awaited: a long task (a 60 s sleep left by a forced close) must not hold up the others.
-        runJob(name, workunit.record).catch((error: unknown) => {
-          if (!stopped) testProject.project.injectResultFault(name, { outcome: 'client-error', stderr: `phantom host: ${String(error)}\n` }, workunit.record.maxErrorResults + 1);
-        });
+    if (stopped) return;
+    for (const workunit of testProject.project.workunits()) {
+      const name = workunit.name;
+      if (ran.has(name) || held.has(name) || workunit.errorMask !== 0 || workunit.canonicalResultId !== 0) continue;
+      if (options.only !== undefined && !options.only(name)) continue;
+      ran.add(name);
+      const outcome = options.outcome?.(name) ?? 'success';
+      if (outcome !== 'success') {
+        testProject.project.injectResultFault(name, { outcome, ...(outcome === 'client-error' ? { stderr: `phantom host: ${name} crashed\n` } : {}) }, workunit.record.maxErrorResults + 1);
+        continue;
       }
-    } finally {
-      busy = false;
+      // Not awaited: a long task (a 60 s sleep left by a forced close) must not hold up the others.
+      runJob(name, workunit.record).catch((error: unknown) => {
+        if (!stopped) testProject.project.injectResultFault(name, { outcome: 'client-error', stderr: `phantom host: ${String(error)}\n` }, workunit.record.maxErrorResults + 1);
+      });
     }
   };
   const timer = setInterval(tick, 20);
