@@ -8,5 +8,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // The long files here (the fake-project conformance run, the killed master, the real client)
+    // mostly wait on other processes: two at a time instead of one after another.
+    maxWorkers: 2,
   },
 });

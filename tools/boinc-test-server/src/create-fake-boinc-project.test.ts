@@ -110,6 +110,24 @@ describe('the assimilator path', () => {
     expect(fake.workunit('late_1')!.results[0]!.outcome).toBe(4);
   });
 
+  it('shares an app among assimilators by --mod N R: each workunit goes to the one whose share its id is, once', async () => {
+    const { project: fake } = await project({
+      daemons: [
+        'sample_trivial_validator -d 3 --app nodeapp',
+        'script_assimilator -d 3 --app nodeapp --mod 2 0 --script record_assimilator',
+        'script_assimilator -d 3 --app nodeapp --mod 2 1 --script record_assimilator',
+      ],
+    });
+    await stage(fake, 'in_1', 'one');
+    const names = Array.from({ length: 6 }, (_, index) => `share_${index}`);
+    for (const name of names) fake.injectResultFault(name, { outcome: 'success', outputs: [name] });
+    expect(fake.createWorkInProcess(['--appname', 'nodeapp', '--stdin'], names.map((name) => `--wu_name ${name} in_1\n`).join('')).exitCode).toBe(0);
+    await fake.waitFor(() => (names.every((name) => fake.workunit(name)!.assimilateState === 2) ? true : undefined), { what: 'six assimilations' });
+    expect(fake.assimilatorRuns).toHaveLength(6);
+    for (const run of fake.assimilatorRuns) expect(run.daemon).toContain(`--mod 2 ${run.workunitId % 2}`);
+    expect(new Set(fake.assimilatorRuns.map((run) => run.daemon)).size).toBe(2);
+  });
+
   it('retries a workunit whose assimilator exited non-zero, and leaves results unassimilated without a validator', async () => {
     const { project: fake, record } = await project({ assimilatorExit: 1 });
     await stage(fake, 'in_1', 'one');

@@ -55,7 +55,9 @@ export async function createTestProject(options: TestProjectOptions): Promise<Te
   const project = await createFakeBoincProject({
     directory,
     apps: [{ name: app, inputTemplate: renderInputTemplate(), outputTemplate: renderOutputTemplate({ maxNbytes: 64 * 1024 * 1024 }) }],
-    daemons: [validator, ...(options.withoutAssimilator === true ? [] : [`script_assimilator -d 3 --app ${app} --script ${tsmwProgramNames.assimilator}`])],
+    // Two assimilators, each on half of the workunits (BOINC's `--mod 2 R`), as a project with
+    // big batches runs them: tsmw's assimilator is a process per workunit.
+    daemons: [validator, ...(options.withoutAssimilator === true ? [] : [0, 1].map((remainder) => `script_assimilator -d 3 --app ${app} --mod 2 ${remainder} --script ${tsmwProgramNames.assimilator}`))],
     daemonIntervalMs: 50,
     assimilatorRestartDelayMs: 200,
     ...options.projectOptions,

@@ -122,6 +122,19 @@ function optionValue(arguments_: readonly string[], name: string): string | unde
   return index === -1 ? undefined : arguments_[index + 1];
 }
 
+/**
+ * `--mod N R` of BOINC's daemons (`sched/assimilator.cpp`, the validator, the transitioner): this
+ * instance handles only workunits whose id is R modulo N, so N instances share an app's work.
+ */
+function workunitModulus(arguments_: readonly string[]): { readonly modulus: number; readonly remainder: number } | undefined {
+  const index = arguments_.findIndex((argument) => argument === '--mod' || argument === '-mod');
+  if (index === -1) return undefined;
+  const modulus = Number(arguments_[index + 1]);
+  const remainder = Number(arguments_[index + 2]);
+  if (!Number.isInteger(modulus) || modulus <= 0 || !Number.isInteger(remainder) || remainder < 0) return undefined;
+  return { modulus, remainder };
+}
+
 /** BOINC's `split(s, ' ')` of `lib/str_util.cpp`, bug included: every token keeps the delimiter. */
 function boincSplit(text: string): string[] {
   const parts = text.split(' ');
@@ -167,7 +180,8 @@ export interface ProjectDaemonsOptions {
  * validators configured in config.xml (`sample_trivial_validator`, `sample_bitwise_validator`,
  * `script_validator` with BOINC's default argument forms) and `script_assimilator` (`../bin/NAME`
  * from `tmp_HOST` through `/bin/sh -c`, `NAME WU_ID FILES...` or
- * `NAME --error ERRMASK WU_NAME WU_ID BATCH`; a non-zero exit stops that assimilator, which is
+ * `NAME --error ERRMASK WU_NAME WU_ID BATCH`; several assimilators of an app run side by side,
+ * each on its `--mod N R` share; a non-zero exit stops that assimilator, which is
  * started again after `assimilatorRestartDelayMs`, as cron's `bin/start` would, and retries the
  * workunit). Only daemons that `bin/start` started run.
  */
@@ -528,19 +542,26 @@ export function createProjectDaemons(options: ProjectDaemonsOptions) {
       }
     }
     if (has('transitioner')) for (const workunit of workunits.values()) if (workunit.transitionNeeded) transition(workunit, now);
-    for (const daemon of daemons) {
-      if (!daemon.program.endsWith('assimilator')) continue;
-      if ((crashedUntil.get(daemon.cmd) ?? 0) > Date.now()) continue;
-      const app = optionValue(daemon.arguments, 'app');
-      const ready = [...workunits.values()].filter((workunit) => workunit.record.appName === app && workunit.assimilateState === AssimilateState.ready).sort((a, b) => a.record.id - b.record.id);
-      for (const workunit of ready) {
-        if (!existsSync(cwd)) break;
-        if (!(await assimilate(workunit, daemon, currentConfig, cwd, binDirectory))) {
-          crashedUntil.set(daemon.cmd, Date.now() + options.assimilatorRestartDelayMs);
-          break;
+    // Each assimilator is its own process in BOINC: they run side by side, each on its share
+    // (`--mod N R`) of the app's workunits, one workunit at a time.
+    const assimilators = daemons.filter((daemon) => daemon.program.endsWith('assimilator') && (crashedUntil.get(daemon.cmd) ?? 0) <= Date.now());
+    await Promise.all(
+      assimilators.map(async (daemon) => {
+        const app = optionValue(daemon.arguments, 'app');
+        const share = workunitModulus(daemon.arguments);
+        const ready = [...workunits.values()]
+          .filter((workunit) => workunit.record.appName === app && workunit.assimilateState === AssimilateState.ready && (share === undefined || workunit.record.id % share.modulus === share.remainder))
+          .sort((a, b) => a.record.id - b.record.id);
+        for (const workunit of ready) {
+          if (!existsSync(cwd)) break;
+          if (workunit.assimilateState !== AssimilateState.ready) continue;
+          if (!(await assimilate(workunit, daemon, currentConfig, cwd, binDirectory))) {
+            crashedUntil.set(daemon.cmd, Date.now() + options.assimilatorRestartDelayMs);
+            break;
+          }
         }
-      }
-    }
+      }),
+    );
   }
 
   return {
