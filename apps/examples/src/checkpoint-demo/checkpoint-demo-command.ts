@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { describeWorkers } from '../shared/describe-workers.js';
-import { formatDetachedReport, isDetachedReport } from '../shared/detached-report.js';
+import { printReport } from '../shared/detached-report.js';
 import { exampleGroup, formatExamples, type CommandExample } from '../shared/format-examples.js';
 import { transportSettingsFrom, withTransportOptions, type TransportArguments } from '../shared/transport-options.js';
 import { runCheckpointDemo } from './run-checkpoint-demo.js';
@@ -42,20 +42,14 @@ export const checkpointDemoCommand: CommandModule<object, CheckpointDemoArgument
       progress: !argv.json,
       ...(argv.tasks === undefined ? {} : { tasks: argv.tasks }),
     });
-    if (argv.json) {
-      process.stdout.write(`${JSON.stringify(report)}\n`);
-      return;
-    }
-    if (isDetachedReport(report)) {
-      process.stdout.write(formatDetachedReport(report));
-      return;
-    }
-    const number = new Intl.NumberFormat('en-US');
-    process.stdout.write(
-      `${number.format(report.primes)} primes below ${number.format(report.limit)}\n` +
+    printReport(report, argv.json, (report) => {
+      const number = new Intl.NumberFormat('en-US');
+      return (
+        `${number.format(report.primes)} primes below ${number.format(report.limit)}\n` +
         `${number.format(report.checkpoints)} checkpoints saved ${report.checkpointsKept ? 'and kept' : `(not kept: ${report.transport} runs tasks through)`}; ` +
         `${report.resumed} of ${report.tasks} tasks resumed from a checkpoint\n` +
-        `${report.tasks} tasks on ${describeWorkers(report)}: ${report.seconds.toFixed(2)} s\n`,
-    );
+        `${report.tasks} tasks on ${describeWorkers(report)}: ${report.seconds.toFixed(2)} s\n`
+      );
+    });
   },
 };

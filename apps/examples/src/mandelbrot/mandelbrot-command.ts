@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { describeWorkers } from '../shared/describe-workers.js';
-import { formatDetachedReport, isDetachedReport } from '../shared/detached-report.js';
+import { printReport } from '../shared/detached-report.js';
 import { resolveUserPath } from '../shared/resolve-user-path.js';
 import { exampleGroup, formatExamples, type CommandExample } from '../shared/format-examples.js';
 import { transportSettingsFrom, withTransportOptions, type TransportArguments } from '../shared/transport-options.js';
@@ -52,17 +52,11 @@ export const mandelbrotCommand: CommandModule<object, MandelbrotArguments> = {
       span: argv.span,
       progress: !argv.json,
     });
-    if (argv.json) {
-      process.stdout.write(`${JSON.stringify(report)}\n`);
-      return;
-    }
-    if (isDetachedReport(report)) {
-      process.stdout.write(formatDetachedReport(report));
-      return;
-    }
-    process.stdout.write(
-      `wrote ${report.output} (${report.width} x ${report.height} pixels, ${new Intl.NumberFormat('en-US').format(report.bytes)} bytes)\n` +
-        `${report.tiles} tiles on ${describeWorkers(report)}: ${report.seconds.toFixed(2)} s\n`,
-    );
+    printReport(report, argv.json, (report) => {
+      return (
+        `wrote ${report.output} (${report.width} x ${report.height} pixels, ${new Intl.NumberFormat('en-US').format(report.bytes)} bytes)\n` +
+        `${report.tiles} tiles on ${describeWorkers(report)}: ${report.seconds.toFixed(2)} s\n`
+      );
+    });
   },
 };

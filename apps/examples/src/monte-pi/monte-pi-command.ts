@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { exampleGroup, formatExamples, type CommandExample } from '../shared/format-examples.js';
 import { transportSettingsFrom, withTransportOptions, type TransportArguments } from '../shared/transport-options.js';
 import { describeWorkers } from '../shared/describe-workers.js';
-import { formatDetachedReport, isDetachedReport } from '../shared/detached-report.js';
+import { printReport } from '../shared/detached-report.js';
 import { runMontePi } from './run-monte-pi.js';
 
 /** What `--help` shows; the CLI's test runs each one as printed. */
@@ -31,19 +31,13 @@ export const montePiCommand: CommandModule<object, MontePiArguments> = {
     ).epilogue(formatExamples(montePiExamples)),
   handler: async (argv) => {
     const report = await runMontePi({ ...transportSettingsFrom(argv), tasks: argv.tasks, darts: argv.darts, progress: !argv.json, ...(argv.seed === undefined ? {} : { seed: argv.seed }) });
-    if (argv.json) {
-      process.stdout.write(`${JSON.stringify(report)}\n`);
-      return;
-    }
-    if (isDetachedReport(report)) {
-      process.stdout.write(formatDetachedReport(report));
-      return;
-    }
-    const number = new Intl.NumberFormat('en-US');
-    process.stdout.write(
-      `pi ≈ ${report.estimate.toFixed(7)}  (error ${report.error.toExponential(2)}, seed ${report.seed})\n` +
+    printReport(report, argv.json, (report) => {
+      const number = new Intl.NumberFormat('en-US');
+      return (
+        `pi ≈ ${report.estimate.toFixed(7)}  (error ${report.error.toExponential(2)}, seed ${report.seed})\n` +
         `${number.format(report.darts)} darts in ${report.tasks} tasks on ${describeWorkers(report)}: ` +
-        `${report.seconds.toFixed(2)} s, ${number.format(Math.round(report.dartsPerSecond))} darts/s, ${report.tasksPerSecond.toFixed(1)} tasks/s\n`,
-    );
+        `${report.seconds.toFixed(2)} s, ${number.format(Math.round(report.dartsPerSecond))} darts/s, ${report.tasksPerSecond.toFixed(1)} tasks/s\n`
+      );
+    });
   },
 };

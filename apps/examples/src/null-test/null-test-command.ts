@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { describeWorkers } from '../shared/describe-workers.js';
-import { formatDetachedReport, isDetachedReport } from '../shared/detached-report.js';
+import { printReport } from '../shared/detached-report.js';
 import { exampleGroup, formatExamples, type CommandExample } from '../shared/format-examples.js';
 import { transportSettingsFrom, withTransportOptions, type TransportArguments } from '../shared/transport-options.js';
 import { runNullTest } from './run-null-test.js';
@@ -29,23 +29,17 @@ export const nullTestCommand: CommandModule<object, NullTestArguments> = {
     ).epilogue(formatExamples(nullTestExamples)),
   handler: async (argv) => {
     const report = await runNullTest({ ...transportSettingsFrom(argv), tasks: argv.tasks, ...(argv['round-trips'] === undefined ? {} : { roundTrips: argv['round-trips'] }), kilobytes: argv.size, progress: !argv.json });
-    if (argv.json) {
-      process.stdout.write(`${JSON.stringify(report)}\n`);
-      return;
-    }
-    if (isDetachedReport(report)) {
-      process.stdout.write(formatDetachedReport(report));
-      return;
-    }
-    const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
-    process.stdout.write(
-      `${describeWorkers(report)}, ${report.kilobytes} KiB per task each way\n` +
+    printReport(report, argv.json, (report) => {
+      const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+      return (
+        `${describeWorkers(report)}, ${report.kilobytes} KiB per task each way\n` +
         `start:           ${number.format(report.startSeconds * 1000)} ms\n` +
         (report.roundTripMicroseconds === null ? '' : `one task alone:  ${number.format(report.roundTripMicroseconds)} µs from submit to result (median of ${report.roundTrips})\n`) +
         `all at once:     ${number.format(report.tasks)} tasks in ${report.seconds.toFixed(3)} s: ` +
         `${number.format(report.overheadMicroseconds)} µs per task, ${number.format(report.tasksPerSecond)} tasks/s` +
         (report.kilobytes > 0 ? `, ${number.format(report.megabytesPerSecond)} MB/s` : '') +
-        '\n',
-    );
+        '\n'
+      );
+    });
   },
 };

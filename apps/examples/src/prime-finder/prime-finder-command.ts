@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { describeWorkers } from '../shared/describe-workers.js';
-import { formatDetachedReport, isDetachedReport } from '../shared/detached-report.js';
+import { printReport } from '../shared/detached-report.js';
 import { exampleGroup, formatExamples, type CommandExample } from '../shared/format-examples.js';
 import { transportSettingsFrom, withTransportOptions, type TransportArguments } from '../shared/transport-options.js';
 import { runPrimeFinder } from './run-prime-finder.js';
@@ -30,19 +30,13 @@ export const primeFinderCommand: CommandModule<object, PrimeFinderArguments> = {
     ).epilogue(formatExamples(primeFinderExamples)),
   handler: async (argv) => {
     const report = await runPrimeFinder({ ...transportSettingsFrom(argv), min: argv.min, max: argv.max, progress: !argv.json, ...(argv.tasks === undefined ? {} : { tasks: argv.tasks }) });
-    if (argv.json) {
-      process.stdout.write(`${JSON.stringify(report)}\n`);
-      return;
-    }
-    if (isDetachedReport(report)) {
-      process.stdout.write(formatDetachedReport(report));
-      return;
-    }
-    const number = new Intl.NumberFormat('en-US');
-    process.stdout.write(
-      `${number.format(report.count)} primes of the form i*i+1 for i from ${number.format(report.min)} to ${number.format(report.max)}\n` +
+    printReport(report, argv.json, (report) => {
+      const number = new Intl.NumberFormat('en-US');
+      return (
+        `${number.format(report.count)} primes of the form i*i+1 for i from ${number.format(report.min)} to ${number.format(report.max)}\n` +
         (report.count > 0 ? `largest: ${report.primes.slice(-5).map((prime) => number.format(prime)).join(', ')}\n` : '') +
-        `${report.tasks} tasks on ${describeWorkers(report)}: ${report.seconds.toFixed(2)} s\n`,
-    );
+        `${report.tasks} tasks on ${describeWorkers(report)}: ${report.seconds.toFixed(2)} s\n`
+      );
+    });
   },
 };

@@ -27,3 +27,13 @@ export function formatDetachedReport(report: DetachedReport): string {
     'Run the same command again to collect the results (it submits nothing twice); without --detach it waits for them.\n'
   );
 }
+
+/**
+ * Prints an example's report: as one line of JSON with `--json`, as the detached text after
+ * `--detach`, or else as `format` writes it.
+ */
+export function printReport<Report extends object>(report: Report | DetachedReport, json: boolean, format: (report: Report) => string): void {
+  if (json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  else if (isDetachedReport(report)) process.stdout.write(formatDetachedReport(report));
+  else process.stdout.write(format(report as Report));
+}

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { describeWorkers } from '../shared/describe-workers.js';
-import { formatDetachedReport, isDetachedReport } from '../shared/detached-report.js';
+import { printReport } from '../shared/detached-report.js';
 import { resolveUserPath } from '../shared/resolve-user-path.js';
 import { exampleGroup, formatExamples, type CommandExample } from '../shared/format-examples.js';
 import { transportSettingsFrom, withTransportOptions, type TransportArguments } from '../shared/transport-options.js';
@@ -40,20 +40,14 @@ export const wordCountCommand: CommandModule<object, WordCountArguments> = {
       top: argv.top,
       progress: !argv.json,
     });
-    if (argv.json) {
-      process.stdout.write(`${JSON.stringify(report)}\n`);
-      return;
-    }
-    if (isDetachedReport(report)) {
-      process.stdout.write(formatDetachedReport(report));
-      return;
-    }
-    const number = new Intl.NumberFormat('en-US');
-    const width = Math.max(0, ...report.top.map(([word]) => word.length));
-    process.stdout.write(
-      `${number.format(report.words)} words (${number.format(report.distinct)} different) in ${report.files} files of ${report.directory}\n` +
+    printReport(report, argv.json, (report) => {
+      const number = new Intl.NumberFormat('en-US');
+      const width = Math.max(0, ...report.top.map(([word]) => word.length));
+      return (
+        `${number.format(report.words)} words (${number.format(report.distinct)} different) in ${report.files} files of ${report.directory}\n` +
         report.top.map(([word, count]) => `  ${word.padEnd(width)}  ${number.format(count)}\n`).join('') +
-        `${report.tasks} tasks on ${describeWorkers(report)}: ${report.seconds.toFixed(2)} s\n`,
-    );
+        `${report.tasks} tasks on ${describeWorkers(report)}: ${report.seconds.toFixed(2)} s\n`
+      );
+    });
   },
 };
