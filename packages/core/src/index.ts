@@ -28,6 +28,7 @@ export type {
 } from './transport/transport-v1.js';
 export type { TransportCapabilitiesV1 } from './transport/capabilities.js';
 export { assertTransport } from './transport/is-transport.js';
+export { toRecoveredTask, type RecoverableTask } from './transport/recovered-task.js';
 export { createEventQueue, type EventQueue } from './transport/event-queue.js';
 
 // Worker side

@@ -4,6 +4,7 @@ import {
   TransportError,
   TsmwError,
   assertBatchName,
+  toRecoveredTask,
   type RecoveredTaskV1,
   type SubmittedTaskV1,
   type TransportCapabilitiesV1,
@@ -220,7 +221,7 @@ export class BoincTransport implements TransportV1 {
       // exactly which jobs exist.
       for (const chunk of store.unresolvedChunks()) this.settleChunk(chunk.id, await this.backend.resolve(chunk), false);
       const recovered: RecoveredTaskV1[] = [];
-      for (const task of store.iterateOpenTasks()) recovered.push(toRecovered(task));
+      for (const task of store.iterateOpenTasks()) recovered.push(toRecoveredTask(task));
       // Results in before this master: delivered right after start, page by page as taken.
       void this.deliverStored();
       this.inbox.start();
@@ -475,15 +476,4 @@ export class BoincTransport implements TransportV1 {
   }
 }
 
-function toRecovered(task: StoredTask): RecoveredTaskV1 {
-  return {
-    taskId: task.taskId,
-    taskName: task.taskName,
-    attempt: task.attempt,
-    submittedAt: task.submittedAt,
-    ...(task.key === undefined ? {} : { key: task.key }),
-    ...(task.inputHash === undefined ? {} : { inputHash: task.inputHash }),
-    ...(task.deadline === undefined ? {} : { deadline: task.deadline }),
-  };
-}
 

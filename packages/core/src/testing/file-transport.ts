@@ -9,6 +9,7 @@ import { assertBatchName } from '../master/batch-name.js';
 import { indexTaskModule, type TaskRegistry } from '../task/task-module.js';
 import type { TransportCapabilitiesV1 } from '../transport/capabilities.js';
 import { createEventQueue, type EventQueue } from '../transport/event-queue.js';
+import { toRecoveredTask } from '../transport/recovered-task.js';
 import type { RecoveredTaskV1, SubmittedTaskV1, TransportEventV1, TransportStartOptionsV1, TransportV1 } from '../transport/transport-v1.js';
 import { decodeValue } from '../wire/decode-value.js';
 import { encodeValue } from '../wire/encode-value.js';
@@ -157,15 +158,7 @@ export function createFileTransport(options: FileTransportOptions): TransportV1 
         known.set(entry.task.taskId, entry);
         if (entry.acknowledged || entry.cancelled) continue;
         const { task } = entry;
-        recovered.push({
-          taskId: task.taskId,
-          taskName: task.taskName,
-          attempt: task.attempt,
-          submittedAt: task.submittedAt,
-          ...(task.key === undefined ? {} : { key: task.key }),
-          ...(task.inputHash === undefined ? {} : { inputHash: task.inputHash }),
-          ...(task.deadline === undefined ? {} : { deadline: task.deadline }),
-        });
+        recovered.push(toRecoveredTask(task));
         if (entry.result !== undefined) events.push({ type: 'task-result', taskId: task.taskId, bytes: entry.result });
         else runner.add(task.taskId);
       }
