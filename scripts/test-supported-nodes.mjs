@@ -6,8 +6,12 @@
 //      BOINC end-to-end and fake-project runs, which `npm test` runs on this machine's Node).
 //   2. Packs every published package (npm pack), checks each tarball, installs the tarballs into
 //      a fresh project outside the workspace, and runs the README's "In code" and TypeScript
-//      examples, exactly as the README writes them, on this machine's Node and on each other one;
-//      then does the same with the project template (apps/examples/template).
+//      examples and the usage samples of the @tsmw/core, @tsmw/transport-local and
+//      @tsmw/client-runtime READMEs, exactly as written, on this machine's Node and on each other
+//      one; then does the same with the project template (apps/examples/template). (The samples
+//      that need a BOINC project, in the @tsmw/transport-boinc and @tsmw/setup-cli READMEs, run
+//      against a fake project in those tests: apps/examples/src/transport-boinc-readme.e2e.test.ts,
+//      packages/setup-cli/test/readme.integration.test.ts.)
 // Ends with one line "N passed, N failed"; exits 1 if anything failed.
 // Options: --skip-package-tests (only the tarball checks), --node 22.23.3 (only that extra Node).
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -212,6 +216,18 @@ async function runReadmeExamples(version, nodeBin, tarballs, blocks, readme) {
     // @tsmw/core and @tsmw/transport-local have no dependencies with install scripts: npm 11 has nothing to warn about.
     check(`Node ${version}: npm install prints no install-scripts warning`, !/install-scripts/.test(installed.stderr + installed.stdout), installed.stderr);
 
+    // @tsmw/client-runtime's README: by hand (a task module, an envelope made with @tsmw/core,
+    // `npx tsmw-runtime` from the installed bin, the result read back), then the library entry.
+    const runtimeInstall = await shell(`npm install --no-audit --no-fund ${[tarballs.get('@tsmw/core'), tarballs.get('@tsmw/client-runtime')].join(' ')}`, { cwd: project, nodeBin });
+    if (check(`Node ${version}: @tsmw/client-runtime installs from its tarball`, runtimeInstall.code === 0, describe(runtimeInstall))) {
+      for (const name of ['tasks.mjs', 'make-task.mjs', 'read-result.mjs', 'ship-runtime.mjs']) await writeFile(join(project, name), blocks.get(`runtime/${name}`));
+      const byHand = await shell(blocks.get('runtime/run'), { cwd: project, nodeBin });
+      const noted = byHand.stderr.trim().split('\n');
+      check(`Node ${version}: the @tsmw/client-runtime README's by-hand run prints 144 and one note`, byHand.code === 0 && byHand.stdout === '144\n' && noted.length === 1 && /^tsmw-runtime: no init_data\.xml in .*: running by hand/.test(noted[0]), describe(byHand));
+      const ship = await shell('node ship-runtime.mjs', { cwd: project, nodeBin });
+      check(`Node ${version}: the @tsmw/client-runtime README's library sample names the version and the bundle's size`, ship.code === 0 && /^tsmw-runtime \d+\.\d+\.\d+: \d+ bytes\n$/.test(ship.stdout), describe(ship));
+    }
+
     // TypeScript: the README's files, then each way of running them that the README lists for this Node.
     const tsSetup = await shell(blocks.get('typescript/setup').replace('npm install', 'npm install --no-audit --no-fund'), { cwd: project, nodeBin });
     if (!check(`Node ${version}: the TypeScript setup installs`, tsSetup.code === 0, describe(tsSetup))) return;
@@ -332,7 +348,7 @@ const tarballChecks = (async () => {
   try {
     const tarballs = await packTarballs(workspace);
     const { readme, blocks } = readmeBlocks();
-    for (const name of ['core/tasks.js', 'core/master.js', 'local/tasks.js', 'local/master.js', 'in-code/setup', 'in-code/tasks.js', 'in-code/master.js', 'in-code/run', 'in-code/output', 'typescript/setup', 'typescript/tsconfig.json', 'typescript/tasks.ts', 'typescript/master.ts', 'typescript/run']) {
+    for (const name of ['core/tasks.js', 'core/master.js', 'local/tasks.js', 'local/master.js', 'in-code/setup', 'in-code/tasks.js', 'in-code/master.js', 'in-code/run', 'in-code/output', 'typescript/setup', 'typescript/tsconfig.json', 'typescript/tasks.ts', 'typescript/master.ts', 'typescript/run', 'runtime/tasks.mjs', 'runtime/make-task.mjs', 'runtime/read-result.mjs', 'runtime/run', 'runtime/ship-runtime.mjs']) {
       if (!blocks.has(name)) throw new Error(`README.md has no block marked <!-- readme-test: ${name} -->`);
     }
     const all = [[process.versions.node, process.execPath], ...versions.map((version) => [version, nodeBins.get(version)])];
