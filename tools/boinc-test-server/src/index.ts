@@ -17,6 +17,8 @@ export type { BoincClientAppFile, BoincClientHarness, BoincClientHarnessOptions,
 export { BoincTestServerError } from './boinc-test-server-error.js';
 export type { BoincTestServerErrorCode } from './boinc-test-server-error.js';
 export { escapeProjectUrl } from './escape-project-url.js';
+export { readAppVersionDirectory } from './read-app-version-directory.js';
+export type { AppVersionForClient } from './read-app-version-directory.js';
 export { parseSchedulerRequest, SchedulerRequestParseError, clientResultStateName } from './scheduler-request.js';
 export type { ClientResultState, ReportedResultMessage, ResultOutcome, SchedulerRequestMessage } from './scheduler-request.js';
 export { renderSchedulerReply } from './scheduler-reply.js';
