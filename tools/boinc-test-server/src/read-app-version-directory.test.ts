@@ -62,6 +62,9 @@ describe('readAppVersionDirectory', () => {
     expect((error as Error).message).toContain('"../secret"');
     const missing = await versionDirectory('<version><file><physical_name>gone.sh</physical_name><main_program/></file></version>', {});
     await expect(readAppVersionDirectory(missing)).rejects.toMatchObject({ code: 'ENOENT' });
+    // No <api_version>: none in the result, so that the harness keeps its default.
+    const bare = await versionDirectory('<version><file><physical_name>run.sh</physical_name><main_program/></file></version>', { 'run.sh': 0o755 });
+    expect(await readAppVersionDirectory(bare)).not.toHaveProperty('apiVersion');
     const other = await versionDirectory('<app_info/>', {});
     await expect(readAppVersionDirectory(other)).rejects.toMatchObject({ code: 'TSMW_BOINC_TEST_XML_INVALID' });
   });

@@ -4,12 +4,15 @@ import type { BoincClientAppFile } from './boinc-client-harness.js';
 import { BoincTestServerError } from './boinc-test-server-error.js';
 import { childText, findChild, findChildren, parseXml } from './parse-xml.js';
 
-/** An app version as a BOINC client runs it when it is attached as an anonymous platform. */
+/**
+ * An app version as a BOINC client runs it when it is attached as an anonymous platform: spread
+ * it into `createBoincClientHarness({ serverUrl, appName, versionNum, ...appVersion })`.
+ */
 export interface AppVersionForClient {
-  /** `<api_version>` of version.xml, when it has one. */
-  readonly apiVersion: string | undefined;
-  /** The version's files, for `createBoincClientHarness({ appFiles })`. */
-  readonly appFiles: BoincClientAppFile[];
+  /** `<api_version>` of version.xml; absent when it has none. */
+  readonly apiVersion?: string;
+  /** The version's files, each copied from the version directory. */
+  readonly appFiles: (BoincClientAppFile & { readonly path: string })[];
 }
 
 /**
@@ -24,7 +27,7 @@ export async function readAppVersionDirectory(versionDirectory: string): Promise
   const version = findChild(parseXml(await readFile(versionXmlPath, 'utf8')), 'version');
   if (version === undefined) throw new BoincTestServerError('TSMW_BOINC_TEST_XML_INVALID', `${versionXmlPath} has no <version> element.`);
   const appFiles = await Promise.all(
-    findChildren(version, 'file').map(async (file): Promise<BoincClientAppFile> => {
+    findChildren(version, 'file').map(async (file): Promise<BoincClientAppFile & { readonly path: string }> => {
       const name = childText(file, 'physical_name');
       // The name must stay a file of this directory.
       if (name === undefined || name === '' || basename(name) !== name) {
@@ -43,5 +46,6 @@ export async function readAppVersionDirectory(versionDirectory: string): Promise
       };
     }),
   );
-  return { apiVersion: childText(version, 'api_version'), appFiles };
+  const apiVersion = childText(version, 'api_version');
+  return { appFiles, ...(apiVersion === undefined ? {} : { apiVersion }) };
 }
