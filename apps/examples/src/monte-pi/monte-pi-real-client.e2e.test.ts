@@ -33,6 +33,8 @@ const taskCount = 20;
 // Few darts: the BOINC round trip is what is tested, not the arithmetic.
 const work = ['-t', String(taskCount), '-d', '40000', '--seed', '7'];
 const batches = { onServer: 'pi-real-on-server', remote: 'pi-real-remote' } as const;
+// Only against a hang: the client runs the 40 tasks two at a time, some 3 s each on a loaded machine.
+const hangTimeoutMs = 600_000;
 
 describe.skipIf(boincPath === null && !inCi)('monte-pi -i boinc worked by a real BOINC client', () => {
   let example: ExampleProject | undefined;
@@ -77,7 +79,7 @@ describe.skipIf(boincPath === null && !inCi)('monte-pi -i boinc worked by a real
       ...(debug ? { onOutput: debug } : {}),
     });
     await client.start();
-  });
+  }, hangTimeoutMs);
 
   afterAll(async () => {
     await client?.close();
@@ -116,7 +118,7 @@ describe.skipIf(boincPath === null && !inCi)('monte-pi -i boinc worked by a real
     expect(report.estimate).toBe(local.estimate);
     expect(Math.abs(report.estimate - Math.PI)).toBeLessThan(0.05);
     await expectWorkedByTheClient(batches.onServer);
-  });
+  }, hangTimeoutMs);
 
   it('remotely (--url, key from TSMW_BOINC_AUTHENTICATOR): the same estimate, and never the key', async () => {
     const run = await remote;
@@ -129,5 +131,5 @@ describe.skipIf(boincPath === null && !inCi)('monte-pi -i boinc worked by a real
     expect(run.stdout).toMatch(/40,000 darts in 20 tasks on tsmw\.boinc: /);
     expect(run.stderr).toContain(`batch ${batches.remote}: 20 tasks on BOINC (app monte-pi, remote project`);
     await expectWorkedByTheClient(batches.remote);
-  });
+  }, hangTimeoutMs);
 });
