@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createFakeBoincProject, type FakeBoincProject } from '@tsmw/boinc-test-server';
+import { createFakeBoincProject, type FakeBoincProject, type FakeBoincProjectOptions } from '@tsmw/boinc-test-server';
 
 const require = createRequire(import.meta.url);
 /** `tsmw-setup` as npm installs it. */
@@ -30,6 +30,10 @@ export interface ExampleProjectOptions {
   readonly tasks: string;
   /** Leave `tsmw-setup init` to the caller. */
   readonly skipInit?: boolean;
+  /** For a real BOINC client: how soon its scheduler replies ask it back (default the double's 5 s). */
+  readonly nextRpcDelaySeconds?: number;
+  /** Receives the fake project's log lines. */
+  readonly log?: FakeBoincProjectOptions['log'];
 }
 
 /** Runs a program with Node; rejects with its output when it fails. */
@@ -46,7 +50,13 @@ export async function createExampleProject(options: ExampleProjectOptions): Prom
   const home = await mkdtemp(join(tmpdir(), 'tsmw-examples-boinc-'));
   const directory = join(home, 'projects', options.name ?? options.app);
   await mkdir(dirname(directory), { recursive: true });
-  const project = await createFakeBoincProject({ directory, daemonIntervalMs: 50, assimilatorRestartDelayMs: 200 });
+  const project = await createFakeBoincProject({
+    directory,
+    daemonIntervalMs: 50,
+    assimilatorRestartDelayMs: 200,
+    ...(options.nextRpcDelaySeconds === undefined ? {} : { nextRpcDelaySeconds: options.nextRpcDelaySeconds }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
   try {
     if (options.skipInit !== true) {
       await runNode([setupCliPath, 'init', '-p', directory, '-a', options.app, '-t', options.tasks, '--node', 'host', '--platforms', 'x86_64-pc-linux-gnu']);

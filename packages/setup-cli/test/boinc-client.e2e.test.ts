@@ -9,15 +9,14 @@
 // platform: app_info.xml is made from init's version.xml (same files, main program, open names,
 // api_version), the files copied from apps/APP/1.00/x86_64-pc-linux-gnu as init wrote them.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createBoincClientHarness, createFakeBoincProject, findBoincClient, type BoincClientHarness, type FakeBoincProject } from '@tsmw/boinc-test-server';
+import { createBoincClientHarness, createFakeBoincProject, findBoincClient, readAppVersionDirectory, type BoincClientHarness, type FakeBoincProject } from '@tsmw/boinc-test-server';
 import { createMaster, type Master } from '@tsmw/core';
 import { createBoincTransport } from '@tsmw/transport-boinc';
 import { afterAll, describe, expect, it } from 'vitest';
-import { childElements, childText, parseXmlDocument } from '../src/project-files/xml-document.js';
 import { runCli, tasksFixture } from './fixture-project.js';
 import { sharedNodeCache } from './shared-cache.js';
 
@@ -60,22 +59,9 @@ describe.skipIf(boincPath === null && !inCi)('tsmw-setup init, then a real BOINC
     expect((await stat(join(fake.directory, 'download', 'tsmw_node-v24.21.0-linux-x64.gz'))).size).toBeGreaterThan(1_000_000);
 
     // The app version as init wrote it: version.xml -> the client's app_info.xml.
-    const versionDirectory = join(fake.directory, 'apps', app, '1.00', platform);
-    const versionXml = parseXmlDocument(await readFile(join(versionDirectory, 'version.xml'), 'utf8'), 'version.xml');
-    const appFiles = await Promise.all(
-      childElements(versionXml.root, 'file').map(async (file) => {
-        const name = childText(file, 'physical_name')!;
-        const logical = childText(file, 'logical_name');
-        return {
-          name,
-          path: join(versionDirectory, name),
-          mainProgram: childElements(file, 'main_program').length > 0,
-          executable: ((await stat(join(versionDirectory, name))).mode & 0o111) !== 0,
-          ...(logical === undefined ? {} : { openName: logical }),
-        };
-      }),
-    );
-    const nodeFile = appFiles.find((file) => file.name.startsWith('tsmw_node-'))!;
+    const appVersion = await readAppVersionDirectory(join(fake.directory, 'apps', app, '1.00', platform));
+    expect(appVersion.apiVersion).toBe('7.20.0');
+    const nodeFile = appVersion.appFiles.find((file) => file.name.startsWith('tsmw_node-'))!;
     expect((await run(nodeFile.path, ['--version'])).stdout.trim()).toBe('v24.21.0');
     expect(process.version).not.toBe('v24.21.0');
 
@@ -91,8 +77,7 @@ describe.skipIf(boincPath === null && !inCi)('tsmw-setup init, then a real BOINC
       serverUrl: fake.url,
       appName: app,
       versionNum: 100,
-      apiVersion: childText(versionXml.root, 'api_version')!,
-      appFiles,
+      ...appVersion,
       ncpus: 1,
       startTimeoutMs: 60_000,
       ...(debug ? { onOutput: debug } : {}),

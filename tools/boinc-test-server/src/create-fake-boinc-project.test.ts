@@ -108,6 +108,8 @@ describe('the assimilator path', () => {
     expect(lines).toContain(`${cwd} argv=--error 8 bad_1 ${fake.workunit('bad_1')!.id} 5`);
     expect(lines).toContain(`${cwd} argv=--error 8 late_1 ${fake.workunit('late_1')!.id} 5`);
     expect(fake.workunit('late_1')!.results[0]!.outcome).toBe(4);
+    // A fault's phantom host is no host the scheduler knows.
+    expect(ok.results[0]!.hostId).toBe(-1);
   });
 
   it('shares an app among assimilators by --mod N R: each workunit goes to the one whose share its id is, once', async () => {

@@ -86,6 +86,8 @@ export interface FakeWorkunitView {
     readonly outcome: number;
     readonly validateState: number;
     readonly exitStatus: number;
+    /** The host the scheduler sent the result to (its `hostid`), -1 for an injected fault's phantom host, 0 while unsent. */
+    readonly hostId: number;
     readonly outputs: readonly { readonly physicalName: string; readonly openName: string; readonly path: string }[];
   }[];
 }
@@ -308,6 +310,7 @@ export async function createFakeBoincProject(options: FakeBoincProjectOptions): 
           outcome: result.outcome,
           validateState: result.validateState,
           exitStatus: result.exitStatus,
+          hostId: result.hostId,
           outputs: result.outputs.map((output) => ({ physicalName: output.physicalName, openName: output.openName, path: dirHierPath(output.physicalName, uploadDir, fanout) })),
         }));
       },

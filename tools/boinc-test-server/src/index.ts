@@ -17,6 +17,10 @@ export type { BoincClientAppFile, BoincClientHarness, BoincClientHarnessOptions,
 export { BoincTestServerError } from './boinc-test-server-error.js';
 export type { BoincTestServerErrorCode } from './boinc-test-server-error.js';
 export { escapeProjectUrl } from './escape-project-url.js';
+export { readAppVersionDirectory } from './read-app-version-directory.js';
+export { startPhantomVolunteers } from './start-phantom-volunteers.js';
+export type { PhantomVolunteerBundle, PhantomVolunteerOptions, PhantomVolunteers } from './start-phantom-volunteers.js';
+export type { AppVersionForClient } from './read-app-version-directory.js';
 export { parseSchedulerRequest, SchedulerRequestParseError, clientResultStateName } from './scheduler-request.js';
 export type { ClientResultState, ReportedResultMessage, ResultOutcome, SchedulerRequestMessage } from './scheduler-request.js';
 export { renderSchedulerReply } from './scheduler-reply.js';
