@@ -18,10 +18,9 @@ import { hashTaskModule, isTaskModuleHash } from '../task/hash-task-module.js';
 import { indexTaskModule, type TaskRegistry } from '../task/task-module.js';
 import { assertTransport } from '../transport/is-transport.js';
 import type { RecoveredTaskV1, TaskFileV1, Transport, TransportEventV1 } from '../transport/transport-v1.js';
-import type { TaskEnvelope } from '../wire/envelope.js';
 import { DEFAULT_MAX_ENVELOPE_BYTES, WIRE_FORMAT_VERSION } from '../wire/limits.js';
 import { decodeResultEnvelope } from '../wire/result-envelope.js';
-import { encodeTaskEnvelope } from '../wire/task-envelope.js';
+import { TaskEnvelopeEncoder } from '../wire/task-envelope.js';
 import { assertBatchName } from './batch-name.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { EventHub, type MasterEventListener, type MasterEventName } from './events.js';
@@ -135,6 +134,8 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
   private readonly session: TransportSession;
   private readonly deadlines = new DeadlineTimer<TaskRecord>((record) => this.timeOut(record));
   private readonly statsRecorder = new StatsRecorder();
+  /** Task envelopes, encoded as `encodeTaskEnvelope` would (byte for byte), at less cost per task. */
+  private readonly envelopes: TaskEnvelopeEncoder;
   private readonly events = new EventHub();
   private readonly durable: boolean;
   private readonly retries: number;
@@ -158,6 +159,7 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
   ) {
     this.transportId = transport.transportId;
     this.batch = options.batch;
+    this.envelopes = new TaskEnvelopeEncoder(moduleHash, WIRE_FORMAT_VERSION);
     const capabilities = transport.capabilities;
     this.durable = capabilities.durable === true;
     this.keysEveryTask = this.durable;
@@ -319,18 +321,8 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
   }
 
   private encode(record: TaskRecord): Uint8Array {
-    const task: { -readonly [Key in keyof TaskEnvelope]: TaskEnvelope[Key] } = {
-      kind: 'tsmw-task',
-      version: WIRE_FORMAT_VERSION,
-      taskId: record.id,
-      taskName: record.taskName,
-      moduleHash: this.moduleHash,
-      attempt: record.attempt,
-      input: record.input,
-    };
-    if (record.deadline !== undefined) task.deadline = record.deadline;
-    if (record.files.length > 0) task.fileNames = record.files.map((file) => file.name);
-    const envelope = encodeTaskEnvelope(task, { maxBytes: this.maxEnvelopeBytes });
+    const fileNames = record.files.length > 0 ? record.files.map((file) => file.name) : undefined;
+    const envelope = this.envelopes.encode(record.id, record.taskName, record.attempt, record.input, record.deadline, fileNames, this.maxEnvelopeBytes);
     if (record.files.length === 0) return envelope;
     let total = envelope.byteLength;
     for (const file of record.files) if ('data' in file) total += file.data.byteLength;

@@ -35,11 +35,14 @@ interface KeyCacheEntry {
 const keyCache: Array<KeyCacheEntry | undefined> = new Array(4096);
 
 const emptyBytes = new Uint8Array(0);
+/** The reader keeps its views of an input's buffer up to this size between decodes (see `decode`). */
+const KEEP_BUFFER_BYTES = 1024 * 1024;
 const emptyText = Buffer.alloc(0) as Utf8Buffer;
 const emptyView = new DataView(emptyBytes.buffer);
 
 /** Reads one MessagePack value, refusing anything outside tsmw's wire format. */
 class Reader {
+  private source: ArrayBufferLike | undefined;
   private bytes: Uint8Array = emptyBytes;
   private text: Utf8Buffer = emptyText;
   private view: DataView = emptyView;
@@ -50,12 +53,19 @@ class Reader {
   private budget = 0;
 
   decode(bytes: Uint8Array): unknown {
-    // A plain view: its slice() copies (a Buffer's would not).
-    this.bytes = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.text = Buffer.isBuffer(bytes) ? (bytes as Utf8Buffer) : (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Utf8Buffer);
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.position = 0;
-    this.end = bytes.byteLength;
+    // Views over the whole ArrayBuffer, kept while the next input shares it: the results of a
+    // batch are views into one buffer, read one after the other, and making three views per
+    // result cost more than reading a small one. Positions are the buffer's own offsets.
+    const buffer = bytes.buffer;
+    if (buffer !== this.source) {
+      this.source = buffer;
+      // A plain view: its slice() copies (a Buffer's would not).
+      this.bytes = new Uint8Array(buffer);
+      this.text = Buffer.from(buffer) as Utf8Buffer;
+      this.view = new DataView(buffer);
+    }
+    this.position = bytes.byteOffset;
+    this.end = bytes.byteOffset + bytes.byteLength;
     this.depth = 0;
     this.budget = bytes.byteLength;
     const value = this.read();
@@ -63,8 +73,10 @@ class Reader {
     return value;
   }
 
-  /** Lets go of the input (the reader is kept for the next decode). */
+  /** Lets go of the input, unless its buffer is small (the reader is kept for the next decode). */
   release(): void {
+    if (this.bytes.byteLength <= KEEP_BUFFER_BYTES) return;
+    this.source = undefined;
     this.bytes = emptyBytes;
     this.text = emptyText;
     this.view = emptyView;
