@@ -25,7 +25,7 @@ import { assertBatchName } from './batch-name.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { EventHub, type MasterEventListener, type MasterEventName } from './events.js';
 import { mapReduce } from './map-reduce.js';
-import { mapStream, type MapHost } from './map.js';
+import { mapAll, mapStream, type MapHost } from './map.js';
 import type { CloseOptions, MapOptions, MapReduceOptions, Master, MasterOptions } from './master.js';
 import { allResults, handleResults } from './results.js';
 import { StatsRecorder, type MasterStats } from './stats.js';
@@ -426,6 +426,11 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
     // An attempt this master already gave up on (lost, then retried). A later attempt is welcome: a
     // durable transport may hold the result of a retry an earlier master made for the same key.
     if (result.attempt < record.attempt) return;
+    // A result is also word that the task started: a transport that sends no `task-started`
+    // before it (the local one, for tasks that end within a batch) costs no event per task.
+    if (record.state === 'dispatched' && this.table.transition(record, 'start') && this.events.has('task-started')) {
+      this.events.emit('task-started', { taskId: record.id, taskName: record.taskName });
+    }
     if (result.ok) {
       this.statsRecorder.recordCompleted(record.taskName, result.timing.wallMs, result.timing.cpuMs);
       const consoleLines = result.console ?? noConsole;
@@ -544,9 +549,7 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
   }
 
   async map(task: TaskDefinition<never, unknown>, inputs: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions = noOptions): Promise<never[]> {
-    const outputs: unknown[] = [];
-    for await (const output of mapStream(this, task, inputs, options)) outputs.push(output);
-    return outputs as never[];
+    return (await mapAll(this, task, inputs, options)) as never[];
   }
 
   mapStream(task: TaskDefinition<never, unknown>, inputs: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions = noOptions): AsyncIterableIterator<never> {
