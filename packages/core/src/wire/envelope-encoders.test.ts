@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeTaskEnvelope, decodeValue, encodeTaskEnvelope, encodeValue, MAX_NESTING_DEPTH, WIRE_FORMAT_VERSION } from '@tsmw/core';
+import { decodeResultEnvelope, decodeTaskEnvelope, decodeValue, encodeResultEnvelope, encodeTaskEnvelope, encodeValue, MAX_NESTING_DEPTH, WIRE_FORMAT_VERSION, type ResultEnvelope } from '@tsmw/core';
 import { TaskEnvelopeEncoder } from './task-envelope.js';
 
 const moduleHash = 'f'.repeat(64);
@@ -118,5 +118,67 @@ describe('TaskEnvelopeEncoder gives what encodeTaskEnvelope gives', () => {
     expect(first).toEqual(copy);
     expect(decodeValue(first)).toMatchObject({ taskId: 'id-4', input: { a: 1 } });
     expect(encodeValue('unchanged')).toEqual(encodeValue('unchanged'));
+  });
+});
+
+/** The result envelope as the general encoder writes it: one plain object, encoded as a value. */
+function referenceResultBytes(envelope: ResultEnvelope, maxBytes?: number): Uint8Array {
+  const wire: Record<string, unknown> = { kind: 'tsmw-result', version: envelope.version, taskId: envelope.taskId, attempt: envelope.attempt, ok: envelope.ok };
+  if (envelope.ok) wire['output'] = envelope.output;
+  else wire['error'] = envelope.error;
+  wire['timing'] = { startedAt: envelope.timing.startedAt, wallMs: envelope.timing.wallMs, cpuMs: envelope.timing.cpuMs };
+  if (envelope.console !== undefined && envelope.console.length > 0) wire['console'] = envelope.console;
+  if (envelope.host !== undefined) wire['host'] = envelope.host;
+  return encodeValue(wire, maxBytes, 'result envelope', '');
+}
+
+describe('encodeResultEnvelope gives the bytes and errors of the envelope encoded as one plain map', () => {
+  const timing = { startedAt: 1_700_000_000_123, wallMs: 0.0123, cpuMs: 0 };
+  const variants: ReadonlyArray<readonly [string, (output: unknown) => ResultEnvelope, number | undefined]> = [
+    ['ok', (output) => ({ kind: 'tsmw-result', version: WIRE_FORMAT_VERSION, taskId: 't-1', attempt: 1, ok: true, output, timing }), undefined],
+    [
+      'ok with console and host',
+      (output) => ({
+        kind: 'tsmw-result',
+        version: WIRE_FORMAT_VERSION,
+        taskId: 't-2',
+        attempt: 3,
+        ok: true,
+        output,
+        timing: { startedAt: 1, wallMs: 2.5, cpuMs: 70_000 },
+        console: [{ stream: 'stdout', text: 'printed' }, { stream: 'stderr', text: 'é' }],
+        host: { hostname: 'h', platform: 'linux' },
+      }),
+      undefined,
+    ],
+    ['ok with an empty console', (output) => ({ kind: 'tsmw-result', version: WIRE_FORMAT_VERSION, taskId: '', attempt: 1, ok: true, output, timing, console: [] }), undefined],
+    [
+      'failed (the value as the error data)',
+      (output) => ({ kind: 'tsmw-result', version: WIRE_FORMAT_VERSION, taskId: 't-3', attempt: 2, ok: false, error: output as never, timing }),
+      undefined,
+    ],
+    ['a cap of 4 KiB', (output) => ({ kind: 'tsmw-result', version: WIRE_FORMAT_VERSION, taskId: 't-4', attempt: 1, ok: true, output, timing }), 4096],
+  ];
+  for (const [label, value] of cases) {
+    for (const [variant, make, maxBytes] of variants) {
+      it(`${label}, ${variant}`, () => {
+        const envelope = make(value);
+        const options = maxBytes === undefined ? {} : { maxBytes };
+        expect(outcome(() => encodeResultEnvelope(envelope, options))).toEqual(outcome(() => referenceResultBytes(envelope, maxBytes)));
+      });
+    }
+  }
+
+  it('timing fields that are not numbers are written as the general encoder writes them', () => {
+    const envelope = { kind: 'tsmw-result', version: 1, taskId: 't', attempt: 1, ok: true, output: 1, timing: { startedAt: 1, wallMs: undefined, cpuMs: 2n } } as unknown as ResultEnvelope;
+    expect(outcome(() => encodeResultEnvelope(envelope))).toEqual(outcome(() => referenceResultBytes(envelope)));
+    const refused = { ...envelope, timing: { startedAt: 1, wallMs: () => 1, cpuMs: 0 } } as unknown as ResultEnvelope;
+    expect(outcome(() => encodeResultEnvelope(refused))).toEqual(outcome(() => referenceResultBytes(refused)));
+    expect(outcome(() => encodeResultEnvelope(refused))).toMatchObject({ error: { message: expect.stringContaining('timing.wallMs') } });
+  });
+
+  it('decodes to what it was given', () => {
+    const envelope: ResultEnvelope = { kind: 'tsmw-result', version: 1, taskId: 'id', attempt: 2, ok: true, output: { list: [1, 'two'] }, timing: { startedAt: 5, wallMs: 1.5, cpuMs: 1 } };
+    expect(decodeResultEnvelope(encodeResultEnvelope(envelope))).toEqual(envelope);
   });
 });
