@@ -19,7 +19,7 @@ import { indexTaskModule, type TaskRegistry } from '../task/task-module.js';
 import { assertTransport } from '../transport/is-transport.js';
 import type { RecoveredTaskV1, TaskFileV1, Transport, TransportEventV1 } from '../transport/transport-v1.js';
 import { DEFAULT_MAX_ENVELOPE_BYTES, WIRE_FORMAT_VERSION } from '../wire/limits.js';
-import { decodeResultEnvelope } from '../wire/result-envelope.js';
+import { decodeResultEnvelopeOf } from '../wire/result-envelope.js';
 import { TaskEnvelopeEncoder } from '../wire/task-envelope.js';
 import { assertBatchName } from './batch-name.js';
 import { DeadlineTimer } from './deadline-timer.js';
@@ -417,7 +417,7 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
     }
     let result;
     try {
-      result = decodeResultEnvelope(event.bytes, { maxBytes: this.maxEnvelopeBytes });
+      result = decodeResultEnvelopeOf(event.bytes, this.maxEnvelopeBytes, record.id);
     } catch (error) {
       this.failAttempt(record, error as TsmwError, undefined, true);
       return;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeResultEnvelope, decodeTaskEnvelope, decodeValue, encodeResultEnvelope, encodeTaskEnvelope, encodeValue, MAX_NESTING_DEPTH, WIRE_FORMAT_VERSION, type ResultEnvelope } from '@tsmw/core';
+import { readCanonicalResult } from './decode-value.js';
+import { canonicalLayout, decodeResultEnvelopeInGeneral, decodeResultEnvelopeOf } from './result-envelope.js';
 import { TaskEnvelopeEncoder } from './task-envelope.js';
 
 const moduleHash = 'f'.repeat(64);
@@ -180,5 +182,73 @@ describe('encodeResultEnvelope gives the bytes and errors of the envelope encode
   it('decodes to what it was given', () => {
     const envelope: ResultEnvelope = { kind: 'tsmw-result', version: 1, taskId: 'id', attempt: 2, ok: true, output: { list: [1, 'two'] }, timing: { startedAt: 5, wallMs: 1.5, cpuMs: 1 } };
     expect(decodeResultEnvelope(encodeResultEnvelope(envelope))).toEqual(envelope);
+  });
+});
+
+describe('decodeResultEnvelope: the fast path gives what the general path gives', () => {
+  const timing = { startedAt: 1_700_000_000_123, wallMs: 0.0123, cpuMs: 0 };
+  const ok = (output: unknown, taskId = 'mk3j4k5abc-1z'): Uint8Array =>
+    encodeResultEnvelope({ kind: 'tsmw-result', version: WIRE_FORMAT_VERSION, taskId, attempt: 2, ok: true, output, timing }).slice();
+  const edited = (bytes: Uint8Array, edit: (copy: Uint8Array) => void): Uint8Array => {
+    const copy = bytes.slice();
+    edit(copy);
+    return copy;
+  };
+  const at = (bytes: Uint8Array, text: string): number => Buffer.from(bytes).indexOf(text);
+  const encodingCases: ReadonlyArray<readonly [string, Uint8Array]> = [
+    ...cases.filter(([, value]) => outcome(() => ok(value)) && !('error' in outcome(() => ok(value)))).map(([label, value]) => [`output: ${label}`, ok(value)] as const),
+    ['no output (undefined)', ok(undefined)],
+    ['another task id than expected', ok(1, 'other-id')],
+    ['a task id of non-ASCII text', ok(1, 'tâche-1')],
+    ['an empty task id', ok(1, '')],
+    ['a failure', encodeResultEnvelope({ kind: 'tsmw-result', version: 1, taskId: 'mk3j4k5abc-1z', attempt: 1, ok: false, error: { name: 'Error', message: 'no' }, timing }).slice()],
+    ['with console lines', encodeResultEnvelope({ kind: 'tsmw-result', version: 1, taskId: 'mk3j4k5abc-1z', attempt: 1, ok: true, output: 1, timing, console: [{ stream: 'stdout', text: 'x' }] }).slice()],
+    ['with a host', encodeResultEnvelope({ kind: 'tsmw-result', version: 1, taskId: 'mk3j4k5abc-1z', attempt: 1, ok: true, output: 1, timing, host: { hostname: 'h' } }).slice()],
+    ['version 2', edited(ok(1), (copy) => (copy[at(copy, 'version') + 7] = 2))],
+    ['another kind', edited(ok(1), (copy) => (copy[at(copy, 'tsmw-result') + 5] = 0x52))],
+    ['attempt 0', edited(ok(1), (copy) => (copy[at(copy, 'attempt') + 7] = 0))],
+    ['ok false without an error', edited(ok(1), (copy) => (copy[at(copy, 'ok') + 2] = 0xc2))],
+    ['a timing field that is not a number', edited(ok(1), (copy) => (copy[at(copy, 'cpuMs') + 5] = 0xc0))],
+    ['cut short', ok({ a: [1, 2, 3] }).subarray(0, 40)],
+    ['a byte too many', new Uint8Array([...ok(1), 0xc0])],
+    ['the map header says 9 fields', edited(ok(1), (copy) => (copy[0] = 0x89))],
+    ['a msgpackr record extension in the output', edited(ok(new Uint8Array([1])), (copy) => (copy[at(copy, 'output') + 6] = 0xd4))],
+    ['not a map', encodeValue([1, 2, 3]).slice()],
+    ['empty', new Uint8Array(0)],
+  ];
+  for (const [label, bytes] of encodingCases) {
+    for (const expectedTaskId of ['mk3j4k5abc-1z', undefined]) {
+      it(`${label}${expectedTaskId === undefined ? ', no task id expected' : ''}`, () => {
+        const decode = (run: () => unknown): unknown => {
+          try {
+            return { value: run() };
+          } catch (error) {
+            return { error: { name: (error as Error).name, message: (error as Error).message } };
+          }
+        };
+        const general = decode(() => decodeResultEnvelopeInGeneral(bytes, 1024 * 1024));
+        expect(decode(() => decodeResultEnvelopeOf(bytes, 1024 * 1024, expectedTaskId))).toEqual(general);
+        // The same bytes as a view into a larger buffer (as results of a batch arrive).
+        const buffer = new Uint8Array(bytes.length + 10);
+        buffer.set(bytes, 7);
+        expect(decode(() => decodeResultEnvelopeOf(buffer.subarray(7, 7 + bytes.length), 1024 * 1024, expectedTaskId))).toEqual(general);
+        expect(decode(() => decodeResultEnvelope(bytes))).toEqual(general);
+      });
+    }
+  }
+
+  it('takes the fast path for what tsmw writes, and only for that', () => {
+    for (const [label, value] of cases) {
+      if ('error' in outcome(() => ok(value))) continue;
+      expect(readCanonicalResult(ok(value), canonicalLayout, 'mk3j4k5abc-1z'), label).toBeDefined();
+    }
+    expect(readCanonicalResult(ok(undefined), canonicalLayout, undefined)).toBeDefined();
+    for (const [label, bytes] of encodingCases.slice(-13)) expect(readCanonicalResult(bytes, canonicalLayout, 'mk3j4k5abc-1z'), label).toBeUndefined();
+  });
+
+  it('a cap below the size is refused on both paths alike', () => {
+    const bytes = ok('x'.repeat(100));
+    expect(() => decodeResultEnvelopeOf(bytes, 50, 'mk3j4k5abc-1z')).toThrow(/50/);
+    expect(() => decodeResultEnvelopeInGeneral(bytes, 50)).toThrow(/50/);
   });
 });

@@ -1,8 +1,8 @@
-import { decodeValue } from './decode-value.js';
+import { decodeValue, readCanonicalResult, type CanonicalResultLayout } from './decode-value.js';
 import { encodeParts, encodeValue, type PartsWriter } from './encode-value.js';
 import type { ConsoleLine, HostInfo, ResultEnvelope, TaskTiming } from './envelope.js';
 import { readErrorData } from './error-data.js';
-import { DEFAULT_MAX_ENVELOPE_BYTES, type DecodeOptions, type EncodeOptions } from './limits.js';
+import { DEFAULT_MAX_ENVELOPE_BYTES, WIRE_FORMAT_VERSION, type DecodeOptions, type EncodeOptions } from './limits.js';
 import {
   expectEnvelopeMap,
   expectFiniteNumber,
@@ -113,6 +113,43 @@ function writeResultEnvelope(writer: PartsWriter, envelope: ResultEnvelope): voi
  * `EnvelopeTooLargeError`, `UnsupportedEnvelopeVersionError` or `EnvelopeDecodeError`.
  */
 export function decodeResultEnvelope(bytes: Uint8Array, options: DecodeOptions = {}): ResultEnvelope {
+  return decodeResultEnvelopeOf(bytes, options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, undefined);
+}
+
+/** The constant parts of a successful result as `encodeResultEnvelope` writes them. */
+/** @internal */
+export const canonicalLayout: CanonicalResultLayout = {
+  kindAndVersionKey: new Uint8Array([...keys.kind, ...keys.version]),
+  version: WIRE_FORMAT_VERSION,
+  taskIdKey: keys.taskId,
+  attemptKey: keys.attempt,
+  okTrueKey: new Uint8Array([...keys.ok, 0xc3]),
+  outputKey: keys.output,
+  timingKeys: [new Uint8Array([...keys.timing, 0x83, ...keys.startedAt]), keys.wallMs, keys.cpuMs],
+};
+
+/**
+ * `decodeResultEnvelope`, for a master that expects the result of the task `expectedTaskId`:
+ * a result in the layout tsmw's encoder writes is read on a fast path (no intermediate map, the
+ * task id compared rather than read), which gives the same envelope as the general path; any
+ * other bytes go the general way, which gives the errors.
+ * @internal
+ */
+export function decodeResultEnvelopeOf(bytes: Uint8Array, maxBytes: number, expectedTaskId: string | undefined): ResultEnvelope {
+  if (bytes instanceof Uint8Array && bytes.byteLength > 0 && bytes.byteLength <= maxBytes && maxBytes > 0 && Number.isFinite(maxBytes)) {
+    const result = readCanonicalResult(bytes, canonicalLayout, expectedTaskId);
+    if (result !== undefined) return result as unknown as ResultEnvelope;
+  }
+  return decodeResultEnvelopeInGeneral(bytes, maxBytes);
+}
+
+/**
+ * The general path of `decodeResultEnvelope`: any bytes, decoded as a value, then checked field
+ * by field.
+ * @internal
+ */
+export function decodeResultEnvelopeInGeneral(bytes: Uint8Array, maxBytes: number): ResultEnvelope {
+  const options = { maxBytes };
   const map = expectEnvelopeMap(decodeValue(bytes, options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, context), 'tsmw-result');
   const ok = map['ok'];
   if (typeof ok !== 'boolean') throw fieldError(context, 'ok', 'a boolean', ok);
