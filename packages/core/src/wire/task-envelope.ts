@@ -52,6 +52,8 @@ const envelopeContainer = Object.freeze({});
 export class TaskEnvelopeEncoder {
   /** Per task name: `"taskName" <name> "moduleHash" <hash> "attempt"`. */
   private readonly middles = new Map<string, Uint8Array>();
+  private lastTaskName: string | undefined;
+  private lastMiddle: Uint8Array | undefined;
   private readonly pending: PendingTask;
 
   constructor(
@@ -82,11 +84,13 @@ export class TaskEnvelopeEncoder {
     fileNames: readonly string[] | undefined,
     maxBytes: number = DEFAULT_MAX_ENVELOPE_BYTES,
   ): Uint8Array {
-    let middle = this.middles.get(taskName);
+    let middle = taskName === this.lastTaskName ? this.lastMiddle : this.middles.get(taskName);
     if (middle === undefined) {
       middle = concatenate([encodeValue('taskName'), encodeValue(taskName), encodeValue('moduleHash'), encodeValue(this.moduleHash), encodeValue('attempt')]);
       this.middles.set(taskName, middle);
     }
+    this.lastTaskName = taskName;
+    this.lastMiddle = middle;
     const pending = this.pending;
     pending.taskId = taskId;
     pending.middle = middle;
