@@ -22,6 +22,15 @@ interface RunOptions {
   readonly retries?: number;
   /** Aborts the run's signal when this many tasks have been submitted. */
   readonly abortAfterSubmitted?: number;
+  /** map and mapStream read the inputs from an async generator. */
+  readonly asyncSource?: boolean;
+}
+
+async function* fromAsyncSource(inputs: readonly unknown[]): AsyncGenerator<unknown> {
+  for (const input of inputs) {
+    await Promise.resolve();
+    yield input;
+  }
 }
 
 /** What a run gave: outputs (in input order) or the error, events per task (by input position), stats. */
@@ -82,11 +91,12 @@ async function run(route: Route, inputs: readonly unknown[], options: RunOptions
     ...(options.abortAfterSubmitted === undefined ? {} : { signal: controller.signal }),
   };
   let outcome: unknown;
+  const source = (options.asyncSource === true ? fromAsyncSource(inputs) : inputs) as never[];
   try {
-    if (route === 'map') outcome = { outputs: await master.map(tableCase, inputs as never[], taskOptions) };
+    if (route === 'map') outcome = { outputs: await master.map(tableCase, source, taskOptions) };
     else if (route === 'mapStream') {
       const outputs: unknown[] = [];
-      for await (const output of master.mapStream(tableCase, inputs as never[], taskOptions)) outputs.push(output);
+      for await (const output of master.mapStream(tableCase, source, taskOptions)) outputs.push(output);
       outcome = { outputs };
     } else {
       const handles = [];
@@ -196,6 +206,14 @@ describe('the master: map, mapStream and submit give the same results, errors, e
     const observed = await expectSameOnEveryRoute(inputs);
     expect((observed.outcome as { outputs: unknown[] }).outputs).toHaveLength(600);
     expect(observed.stats).toMatchObject({ submitted: 600, completed: 600, failed: 0, retried: 1 });
+  });
+
+  it('inputs from an async source, a thrown error among them', async () => {
+    const inputs = Array.from({ length: 300 }, (_, index) => (index === 120 ? { kind: 'throw', value: 'at 120' } : { kind: 'echo', value: index }));
+    const observed = await expectSameOnEveryRoute(inputs.slice(0, 120), { asyncSource: true });
+    expect((observed.outcome as { outputs: unknown[] }).outputs).toEqual(inputs.slice(0, 120).map((input) => input.value));
+    const failed = await expectSameOnEveryRoute([inputs[120]!], { asyncSource: true });
+    expect(failed.outcome).toMatchObject({ error: { name: 'TaskFailedError', cause: { message: 'at 120' } } });
   });
 
   it('cancelled mid-batch (the signal aborts at the third submission): every task is cancelled', async () => {

@@ -37,7 +37,8 @@ export async function* mapStream(
   const run = new MapRun(host, task, inputs, options, keyPrefix);
   try {
     for (;;) {
-      await run.fill();
+      if (run.fillsAsync) await run.fillAsync();
+      else run.fill();
       const head = run.head();
       if (head === undefined) return;
       const settlement = head.settlement;
@@ -69,7 +70,9 @@ export async function mapAll(
   const run = new MapRun(host, task, inputs, options, keyPrefix);
   try {
     for (;;) {
-      await run.fill();
+      // Not an await per output: a synchronous source of inputs is read without one.
+      if (run.fillsAsync) await run.fillAsync();
+      else run.fill();
       const head = run.head();
       if (head === undefined) return outputs;
       const settlement = head.settlement;
@@ -119,27 +122,39 @@ class MapRun {
     this.iterator = getIterator(inputs);
   }
 
-  /** Submits inputs until the window is full or the inputs end. */
-  async fill(): Promise<void> {
-    const iterator = this.iterator;
-    while (!this.exhausted && this.submitted - this.yielded < this.concurrency) {
-      const step = iterator.async ? await iterator.iterator.next() : iterator.iterator.next();
-      if (step.done === true) {
-        this.exhausted = true;
-        break;
-      }
-      this.host.assertOpen();
-      let record: TaskRecord;
-      try {
-        record = this.host.createMapRecord(this.task.name, step.value, this.options, this.keyOf?.(step.value, this.submitted), this.filesOf?.(step.value, this.submitted));
-      } catch (error) {
-        if (error instanceof Error) error.message = `${error.message} (input ${this.submitted} of the map)`;
-        throw error;
-      }
-      this.submitted += 1;
-      this.window.push(record);
-      record.whenSettled(this.onSettle);
+  /** Whether the inputs come from an async iterator (`fillAsync`) or a synchronous one (`fill`). */
+  get fillsAsync(): boolean {
+    return this.iterator.async;
+  }
+
+  /** Submits inputs of a synchronous source until the window is full or the inputs end. */
+  fill(): void {
+    const iterator = this.iterator.iterator as Iterator<unknown>;
+    while (!this.exhausted && this.submitted - this.yielded < this.concurrency) this.submitStep(iterator.next());
+  }
+
+  /** Submits inputs of an async source until the window is full or the inputs end. */
+  async fillAsync(): Promise<void> {
+    const iterator = this.iterator.iterator as AsyncIterator<unknown>;
+    while (!this.exhausted && this.submitted - this.yielded < this.concurrency) this.submitStep(await iterator.next());
+  }
+
+  private submitStep(step: IteratorResult<unknown>): void {
+    if (step.done === true) {
+      this.exhausted = true;
+      return;
     }
+    this.host.assertOpen();
+    let record: TaskRecord;
+    try {
+      record = this.host.createMapRecord(this.task.name, step.value, this.options, this.keyOf?.(step.value, this.submitted), this.filesOf?.(step.value, this.submitted));
+    } catch (error) {
+      if (error instanceof Error) error.message = `${error.message} (input ${this.submitted} of the map)`;
+      throw error;
+    }
+    this.submitted += 1;
+    this.window.push(record);
+    record.whenSettled(this.onSettle);
   }
 
   /** The oldest input not yet taken, or undefined when every input was. */
