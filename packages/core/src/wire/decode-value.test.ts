@@ -56,4 +56,17 @@ describe('decodeValue of views into one buffer', () => {
     expect(decodeValue(view!)).toEqual(['other']);
     expect(decodeValue(Buffer.from(encodeValue('again')))).toBe('again');
   });
+
+  it('a resizable buffer that grew between two decodes', () => {
+    const first = encodeValue({ first: 1 }).slice();
+    const second = encodeValue({ second: 'twö' }).slice();
+    const buffer = new (ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer & { resize(length: number): void })(first.length, {
+      maxByteLength: 1024,
+    });
+    new Uint8Array(buffer).set(first);
+    expect(decodeValue(new Uint8Array(buffer, 0, first.length))).toEqual({ first: 1 });
+    buffer.resize(first.length + second.length);
+    new Uint8Array(buffer).set(second, first.length);
+    expect(decodeValue(new Uint8Array(buffer, first.length, second.length))).toEqual({ second: 'twö' });
+  });
 });

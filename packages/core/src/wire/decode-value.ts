@@ -57,7 +57,8 @@ class Reader {
     // batch are views into one buffer, read one after the other, and making three views per
     // result cost more than reading a small one. Positions are the buffer's own offsets.
     const buffer = bytes.buffer;
-    if (buffer !== this.source) {
+    // (A buffer that was resized since is viewed afresh.)
+    if (buffer !== this.source || buffer.byteLength !== this.bytes.byteLength) {
       this.source = buffer;
       // A plain view: its slice() copies (a Buffer's would not).
       this.bytes = new Uint8Array(buffer);
@@ -81,7 +82,7 @@ class Reader {
    */
   readCanonicalResult(bytes: Uint8Array, layout: CanonicalResultLayout, expectedTaskId: string | undefined): Record<string, unknown> | undefined {
     const buffer = bytes.buffer;
-    if (buffer !== this.source) {
+    if (buffer !== this.source || buffer.byteLength !== this.bytes.byteLength) {
       this.source = buffer;
       this.bytes = new Uint8Array(buffer);
       this.text = Buffer.from(buffer) as Utf8Buffer;

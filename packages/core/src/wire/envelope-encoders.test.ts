@@ -113,6 +113,22 @@ describe('TaskEnvelopeEncoder gives what encodeTaskEnvelope gives', () => {
     expect(pending.input).toBeUndefined();
   });
 
+  it('an input whose getter encodes another envelope meanwhile (a getter that submits) keeps its own fields', () => {
+    const inner: Uint8Array[] = [];
+    const input = {
+      get value(): number {
+        inner.push(encoder.encode('inner-id', 'other', 5, { x: 1 }, 99, ['inner.bin']));
+        return 7;
+      },
+    };
+    const outer = encoder.encode('outer-id', 'add', 2, input, 1234, ['outer.bin']);
+    expect(decodeTaskEnvelope(outer)).toEqual({ kind: 'tsmw-task', version: WIRE_FORMAT_VERSION, taskId: 'outer-id', taskName: 'add', moduleHash, attempt: 2, input: { value: 7 }, deadline: 1234, fileNames: ['outer.bin'] });
+    expect(decodeTaskEnvelope(inner[0]!)).toEqual({ kind: 'tsmw-task', version: WIRE_FORMAT_VERSION, taskId: 'inner-id', taskName: 'other', moduleHash, attempt: 5, input: { x: 1 }, deadline: 99, fileNames: ['inner.bin'] });
+    expect(encoder.encode('after', 'add', 1, 3, undefined, undefined)).toEqual(
+      encodeTaskEnvelope({ kind: 'tsmw-task', version: WIRE_FORMAT_VERSION, taskId: 'after', taskName: 'add', moduleHash, attempt: 1, input: 3 }),
+    );
+  });
+
   it('bytes it returned are not overwritten by later encodings', () => {
     const first = encoder.encode('id-4', 'add', 1, { a: 1 }, undefined, undefined);
     const copy = first.slice();

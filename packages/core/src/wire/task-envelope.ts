@@ -55,6 +55,8 @@ export class TaskEnvelopeEncoder {
   private lastTaskName: string | undefined;
   private lastMiddle: Uint8Array | undefined;
   private readonly pending: PendingTask;
+  /** An encoding is under way (see `encode`). */
+  private encoding = false;
 
   constructor(
     private readonly moduleHash: string,
@@ -91,16 +93,20 @@ export class TaskEnvelopeEncoder {
     }
     this.lastTaskName = taskName;
     this.lastMiddle = middle;
-    const pending = this.pending;
+    // An input whose getter submits a task encodes while this encoding runs: it gets fields of its own.
+    const pending = this.encoding ? { ...this.pending } : this.pending;
     pending.taskId = taskId;
     pending.middle = middle;
     pending.attempt = attempt;
     pending.input = input;
     pending.deadline = deadline;
     pending.fileNames = fileNames !== undefined && fileNames.length > 0 ? fileNames : undefined;
+    const outermost = !this.encoding;
+    this.encoding = true;
     try {
       return encodeParts(writeTaskEnvelope, pending, maxBytes, 'task envelope');
     } finally {
+      if (outermost) this.encoding = false;
       pending.input = undefined;
       pending.fileNames = undefined;
     }
