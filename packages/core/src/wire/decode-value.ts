@@ -58,7 +58,7 @@ class Reader {
     // result cost more than reading a small one. Positions are the buffer's own offsets.
     const buffer = bytes.buffer;
     // (A buffer that was resized since is viewed afresh.)
-    if (buffer !== this.source || buffer.byteLength !== this.bytes.byteLength) {
+    if (buffer !== this.source || buffer.byteLength !== this.text.byteLength) {
       this.source = buffer;
       // A plain view: its slice() copies (a Buffer's would not).
       this.bytes = new Uint8Array(buffer);
@@ -82,7 +82,7 @@ class Reader {
    */
   readCanonicalResult(bytes: Uint8Array, layout: CanonicalResultLayout, expectedTaskId: string | undefined): Record<string, unknown> | undefined {
     const buffer = bytes.buffer;
-    if (buffer !== this.source || buffer.byteLength !== this.bytes.byteLength) {
+    if (buffer !== this.source || buffer.byteLength !== this.text.byteLength) {
       this.source = buffer;
       this.bytes = new Uint8Array(buffer);
       this.text = Buffer.from(buffer) as Utf8Buffer;
