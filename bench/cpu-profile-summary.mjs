@@ -1,21 +1,26 @@
 #!/usr/bin/env node
-// Sums a .cpuprofile of the master's thread by layer: GC, idle, postMessage, msgpackr (core's
-// codec), core, transport-local, the benchmark driver, Node internals; then the busiest
-// functions of core and transport-local. Usage:
+// Sums a .cpuprofile of the master's thread by layer: GC, idle, postMessage, core's wire codec,
+// core's master (the rest of core), transport-local, the benchmark driver, Node internals; then
+// the busiest functions of core and transport-local. Usage:
 //   node --cpu-prof --cpu-prof-dir=/tmp/profile bench/profile-stack.mjs --mode all
 //   node bench/cpu-profile-summary.mjs /tmp/profile/CPU.<date>.<time>.<pid>.0.<n>.cpuprofile   (thread 0: the main thread)
 // bench/run.mjs imports summarizeProfile to print one summary per mode.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const LAYERS = ['GC', 'postMessage (native)', 'msgpackr (core codec)', 'core (master, wire)', 'transport-local', 'benchmark driver', 'Node internals, other'];
+export const LAYERS = ['GC', 'postMessage (native)', 'core wire (codec)', 'core master', 'transport-local', 'benchmark driver', 'Node internals, other'];
+
+/**
+ * core is bundled into chunks whose names say nothing: its codec is told apart by function name
+ * (the writer's and reader's methods, the envelope encoders and decoders of src/wire).
+ */
+const codecFunction = /^(write|read|encode|decode|finish|grow|skip|allocate|concatenate|replaceBuffer|need|enter|checkMaxBytes|expect|fieldError|isDecodedMap|serializeError|refusalError|describeValue|TaskEnvelopeEncoder|Writer|Reader)/;
 
 function layerOf(frame) {
   if (frame.functionName === '(idle)') return 'idle';
   if (frame.functionName === '(garbage collector)') return 'GC';
   if (frame.functionName === 'postMessage' && frame.url === '') return 'postMessage (native)';
-  if (frame.url.includes('/msgpackr/')) return 'msgpackr (core codec)';
-  if (frame.url.includes('/packages/core/')) return 'core (master, wire)';
+  if (frame.url.includes('/packages/core/')) return codecFunction.test(frame.functionName) ? 'core wire (codec)' : 'core master';
   if (frame.url.includes('/transport-local/')) return 'transport-local';
   if (frame.url.includes('/bench/')) return 'benchmark driver';
   return 'Node internals, other';
@@ -42,7 +47,7 @@ export function summarizeProfile(profile) {
     const where = file === '' ? '' : ` (${file}:${frame.lineNumber + 1})`;
     const frameName = `${layer}: ${frame.functionName || '(anonymous)'}${where}`;
     frames.set(frameName, (frames.get(frameName) ?? 0) + micros);
-    if (layer === 'core (master, wire)' || layer === 'transport-local') {
+    if (layer === 'core wire (codec)' || layer === 'core master' || layer === 'transport-local') {
       const name = `${layer === 'transport-local' ? 'transport-local' : 'core'}: ${frame.functionName || '(anonymous)'}${where}`;
       functions.set(name, (functions.get(name) ?? 0) + micros);
     }

@@ -13,7 +13,9 @@
 //      bench/profile-stack.mjs, one child process per mode, summed by bench/cpu-profile-summary.mjs).
 //
 // Run after a build: `npm run bench` (builds first), or
-// `node bench/run.mjs [--quick] [--workers 2] [--skip tiny,pi,rss,profile]`.
+// `node bench/run.mjs [--quick] [--workers 2] [--skip tiny,pi,rss,profile] [--rounds 5] [--peers piscina,raw]`
+// (`--rounds`: rounds of the tiny tasks; `--peers`: which of the others to run beside tsmw, by a
+// word of their names: piscina, tinypool, raw).
 // `--quick` takes a few minutes; figures from it are rougher. The machine's load is printed at
 // the start and the end: figures taken under load are low for every variant, ratios less so.
 // On demand only: never part of CI's pass/fail.
@@ -36,6 +38,9 @@ const workersArgument = argv.indexOf('--workers');
 const workers = workersArgument >= 0 ? Number(argv[workersArgument + 1]) : Math.min(2, availableParallelism());
 const skipArgument = argv.indexOf('--skip');
 const skipped = new Set(skipArgument >= 0 ? argv[skipArgument + 1].split(',') : []);
+const roundsArgument = argv.indexOf('--rounds');
+const peersArgument = argv.indexOf('--peers');
+const peers = peersArgument >= 0 ? argv[peersArgument + 1].split(',') : undefined;
 
 const tasksUrl = new URL('./tsmw-tasks.mjs', import.meta.url);
 const poolWorkerUrl = new URL('./pool-worker.mjs', import.meta.url);
@@ -44,6 +49,7 @@ const rawWorkerUrl = new URL('./raw-worker.mjs', import.meta.url);
 const settings = quick
   ? { tinyTasks: 50_000, mapInputs: 100_000, tinyRounds: 1, piTasks: 8, piDarts: 2_500_000, piRounds: 2, rssInputs: 200_000, profileTasks: 50_000 }
   : { tinyTasks: 200_000, mapInputs: 1_000_000, tinyRounds: 3, piTasks: 8, piDarts: 10_000_000, piRounds: 5, rssInputs: 1_000_000, profileTasks: 200_000 };
+if (roundsArgument >= 0) settings.tinyRounds = Math.max(1, Number(argv[roundsArgument + 1]));
 const MODES = [
   ['all', 'all at once'],
   ['window', '1,000 in flight'],
@@ -109,7 +115,7 @@ function startRawWorkers(count) {
  * Each variant: start(), then run(total, mode) where mode is 'all', 'window' or 'map' (for the
  * pools, 'map' is `total` tasks with 1,000 in flight), then close().
  */
-const tinyVariants = [
+const allTinyVariants = [
   {
     name: TSMW,
     async start() {
@@ -229,6 +235,7 @@ const tinyVariants = [
 ];
 
 async function benchTiny() {
+  const tinyVariants = allTinyVariants.filter((variant) => variant.name === TSMW || variant.name === REFERENCE || peers === undefined || peers.some((word) => variant.name.includes(word)));
   const rates = new Map(); // `${variant}|${mode}` -> tasks/s per round
   for (const variant of tinyVariants) await variant.start();
   for (const variant of tinyVariants) await variant.run(Math.min(settings.tinyTasks, 20_000), 'window'); // warm-up

@@ -18,8 +18,9 @@
  * marks the task it is running in shared memory (a file for child processes; see
  * running-marker.ts). If the worker dies, that task is lost (`task-lost` with the retryable
  * `WorkerCrashedError`) and every other task it held goes back to the front of the queue. The
- * same marker tells when a task started: `task-started` is sent for every task, with its result
- * at the latest, and within `STARTED_POLL_MS` of its start when it runs longer.
+ * same marker tells when a task started: `task-started` is sent within `STARTED_POLL_MS` of the
+ * start of a task that runs longer; for a task that ends sooner its result says it (the master
+ * sends `task-started` to its listeners then).
  */
 import { EnvelopeTooLargeError, TransportError, WorkerCrashedError, type SubmittedTaskV1, type TransportEventV1 } from '@tsmw/core';
 import type { ResourceLimits } from 'node:worker_threads';
@@ -651,9 +652,8 @@ export class Pool {
         slot.heldHead += 1;
         answered += 1;
         if (!entry.cancelled && length > 0) {
-          const taskId = entry.task.taskId;
-          if (!entry.started) emit({ type: 'task-started', taskId });
-          emit({ type: 'task-result', taskId, bytes: bytes.subarray(offset, offset + length) });
+          // No `task-started` before it: the master takes a result as word that the task started.
+          emit({ type: 'task-result', taskId: entry.task.taskId, bytes: bytes.subarray(offset, offset + length) });
         }
       }
       offset += length;

@@ -18,15 +18,14 @@ import { hashTaskModule, isTaskModuleHash } from '../task/hash-task-module.js';
 import { indexTaskModule, type TaskRegistry } from '../task/task-module.js';
 import { assertTransport } from '../transport/is-transport.js';
 import type { RecoveredTaskV1, TaskFileV1, Transport, TransportEventV1 } from '../transport/transport-v1.js';
-import type { TaskEnvelope } from '../wire/envelope.js';
 import { DEFAULT_MAX_ENVELOPE_BYTES, WIRE_FORMAT_VERSION } from '../wire/limits.js';
-import { decodeResultEnvelope } from '../wire/result-envelope.js';
-import { encodeTaskEnvelope } from '../wire/task-envelope.js';
+import { decodeResultEnvelopeOf } from '../wire/result-envelope.js';
+import { TaskEnvelopeEncoder } from '../wire/task-envelope.js';
 import { assertBatchName } from './batch-name.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { EventHub, type MasterEventListener, type MasterEventName } from './events.js';
 import { mapReduce } from './map-reduce.js';
-import { mapStream, type MapHost } from './map.js';
+import { mapAll, mapStream, type MapHost } from './map.js';
 import type { CloseOptions, MapOptions, MapReduceOptions, Master, MasterOptions } from './master.js';
 import { allResults, handleResults } from './results.js';
 import { StatsRecorder, type MasterStats } from './stats.js';
@@ -135,6 +134,8 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
   private readonly session: TransportSession;
   private readonly deadlines = new DeadlineTimer<TaskRecord>((record) => this.timeOut(record));
   private readonly statsRecorder = new StatsRecorder();
+  /** Task envelopes, encoded as `encodeTaskEnvelope` would (byte for byte), at less cost per task. */
+  private readonly envelopes: TaskEnvelopeEncoder;
   private readonly events = new EventHub();
   private readonly durable: boolean;
   private readonly retries: number;
@@ -158,6 +159,7 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
   ) {
     this.transportId = transport.transportId;
     this.batch = options.batch;
+    this.envelopes = new TaskEnvelopeEncoder(moduleHash, WIRE_FORMAT_VERSION);
     const capabilities = transport.capabilities;
     this.durable = capabilities.durable === true;
     this.keysEveryTask = this.durable;
@@ -319,18 +321,8 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
   }
 
   private encode(record: TaskRecord): Uint8Array {
-    const task: { -readonly [Key in keyof TaskEnvelope]: TaskEnvelope[Key] } = {
-      kind: 'tsmw-task',
-      version: WIRE_FORMAT_VERSION,
-      taskId: record.id,
-      taskName: record.taskName,
-      moduleHash: this.moduleHash,
-      attempt: record.attempt,
-      input: record.input,
-    };
-    if (record.deadline !== undefined) task.deadline = record.deadline;
-    if (record.files.length > 0) task.fileNames = record.files.map((file) => file.name);
-    const envelope = encodeTaskEnvelope(task, { maxBytes: this.maxEnvelopeBytes });
+    const fileNames = record.files.length > 0 ? record.files.map((file) => file.name) : undefined;
+    const envelope = this.envelopes.encode(record.id, record.taskName, record.attempt, record.input, record.deadline, fileNames, this.maxEnvelopeBytes);
     if (record.files.length === 0) return envelope;
     let total = envelope.byteLength;
     for (const file of record.files) if ('data' in file) total += file.data.byteLength;
@@ -425,7 +417,7 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
     }
     let result;
     try {
-      result = decodeResultEnvelope(event.bytes, { maxBytes: this.maxEnvelopeBytes });
+      result = decodeResultEnvelopeOf(event.bytes, this.maxEnvelopeBytes, record.id);
     } catch (error) {
       this.failAttempt(record, error as TsmwError, undefined, true);
       return;
@@ -434,6 +426,11 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
     // An attempt this master already gave up on (lost, then retried). A later attempt is welcome: a
     // durable transport may hold the result of a retry an earlier master made for the same key.
     if (result.attempt < record.attempt) return;
+    // A result is also word that the task started: a transport that sends no `task-started`
+    // before it (the local one, for tasks that end within a batch) costs no event per task.
+    if (record.state === 'dispatched' && this.table.transition(record, 'start') && this.events.has('task-started')) {
+      this.events.emit('task-started', { taskId: record.id, taskName: record.taskName });
+    }
     if (result.ok) {
       this.statsRecorder.recordCompleted(record.taskName, result.timing.wallMs, result.timing.cpuMs);
       const consoleLines = result.console ?? noConsole;
@@ -552,9 +549,7 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
   }
 
   async map(task: TaskDefinition<never, unknown>, inputs: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions = noOptions): Promise<never[]> {
-    const outputs: unknown[] = [];
-    for await (const output of mapStream(this, task, inputs, options)) outputs.push(output);
-    return outputs as never[];
+    return (await mapAll(this, task, inputs, options)) as never[];
   }
 
   mapStream(task: TaskDefinition<never, unknown>, inputs: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions = noOptions): AsyncIterableIterator<never> {

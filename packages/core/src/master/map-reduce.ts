@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import type { TaskDefinition } from '../task/define-task.js';
-import { mapStream, type MapHost } from './map.js';
+import { mapAll, type MapHost } from './map.js';
 import type { MapOptions, MapReduceOptions } from './master.js';
 
 /**
@@ -25,19 +25,13 @@ export async function mapReduce(
   // The caller's `key` function names the map stage's tasks only; the reduce stages are keyed by the prefix.
   const { key: _key, keyPrefix: _keyPrefix, files: _files, ...stageOptions } = options;
   const mapOptions: MapOptions = { ...stageOptions, ...(options.key === undefined ? {} : { key: options.key }), ...(options.files === undefined ? {} : { files: options.files }) };
-  const mapped = await collect(mapStream(host, mapTask, inputs, mapOptions, prefix === undefined ? undefined : `${prefix}map-`));
+  const mapped = await mapAll(host, mapTask, inputs, mapOptions, prefix === undefined ? undefined : `${prefix}map-`);
   const parts = Math.max(1, Math.min(reducers, mapped.length));
   const size = Math.max(1, Math.ceil(mapped.length / parts));
   const chunks: unknown[][] = [];
   for (let start = 0; start < mapped.length || chunks.length === 0; start += size) chunks.push(mapped.slice(start, start + size));
-  const partials = await collect(mapStream(host, reduceTask, chunks, stageOptions, prefix === undefined ? undefined : `${prefix}reduce-`));
+  const partials = await mapAll(host, reduceTask, chunks, stageOptions, prefix === undefined ? undefined : `${prefix}reduce-`);
   if (partials.length === 1) return partials[0];
-  const [total] = await collect(mapStream(host, reduceTask, [partials], stageOptions, prefix === undefined ? undefined : `${prefix}total-`));
+  const [total] = await mapAll(host, reduceTask, [partials], stageOptions, prefix === undefined ? undefined : `${prefix}total-`);
   return total;
-}
-
-async function collect(stream: AsyncIterable<unknown>): Promise<unknown[]> {
-  const outputs: unknown[] = [];
-  for await (const output of stream) outputs.push(output);
-  return outputs;
 }

@@ -34,57 +34,162 @@ export async function* mapStream(
   options: MapOptions,
   keyPrefix?: string,
 ): AsyncIterableIterator<unknown> {
-  host.assertOpen();
-  host.resolveTask(task);
-  const concurrency = options.concurrency ?? host.defaultMapConcurrency;
-  if (typeof concurrency !== 'number' || !(concurrency >= 1)) throw new InvalidArgumentError(`concurrency must be a number >= 1, not ${concurrency}`);
-  const keyOf = mapKeys(host, options, keyPrefix);
-  const filesOf = options.files;
-  if (filesOf !== undefined && typeof filesOf !== 'function') throw new InvalidArgumentError('map option `files` must be a function (input, index) => files');
-  const iterator = getIterator(inputs);
-  const window = new Map<number, TaskRecord>();
-  let submitted = 0;
-  let yielded = 0;
-  let exhausted = false;
-  let wake: (() => void) | undefined;
-  const onSettle = (): void => wake?.();
+  const run = new MapRun(host, task, inputs, options, keyPrefix);
   try {
     for (;;) {
-      while (!exhausted && submitted - yielded < concurrency) {
-        const step = iterator.async ? await iterator.iterator.next() : iterator.iterator.next();
-        if (step.done === true) {
-          exhausted = true;
-          break;
-        }
-        host.assertOpen();
-        let record: TaskRecord;
-        try {
-          record = host.createMapRecord(task.name, step.value, options, keyOf?.(step.value, submitted), filesOf?.(step.value, submitted));
-        } catch (error) {
-          if (error instanceof Error) error.message = `${error.message} (input ${submitted} of the map)`;
-          throw error;
-        }
-        window.set(submitted++, record);
-        record.whenSettled(onSettle);
-      }
-      if (yielded === submitted) return;
-      const head = window.get(yielded)!;
+      if (run.fillsAsync) await run.fillAsync();
+      else run.fill();
+      const head = run.head();
+      if (head === undefined) return;
       const settlement = head.settlement;
       if (settlement === undefined) {
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
+        await run.headSettled();
         continue;
       }
-      window.delete(yielded++);
-      host.handOver(head);
+      run.take(head);
       if (!settlement.ok) throw atAwaitSite(settlement.error, mapStream);
       yield settlement.output;
     }
   } finally {
-    for (const record of window.values()) {
-      if (record.settlement === undefined) host.cancelRecord(record, new TaskCancelledError(record.id, 'cancelled because its map ended early'));
+    await run.end();
+  }
+}
+
+/**
+ * `map`: what `mapStream` yields, collected into an array, without the cost of an async
+ * iteration per output (the outputs of a batch of results are taken in one go).
+ */
+export async function mapAll(
+  host: MapHost,
+  task: TaskDefinition<never, unknown>,
+  inputs: Iterable<unknown> | AsyncIterable<unknown>,
+  options: MapOptions,
+  keyPrefix?: string,
+): Promise<unknown[]> {
+  const outputs: unknown[] = [];
+  const run = new MapRun(host, task, inputs, options, keyPrefix);
+  try {
+    for (;;) {
+      // Not an await per output: a synchronous source of inputs is read without one.
+      if (run.fillsAsync) await run.fillAsync();
+      else run.fill();
+      const head = run.head();
+      if (head === undefined) return outputs;
+      const settlement = head.settlement;
+      if (settlement === undefined) {
+        await run.headSettled();
+        continue;
+      }
+      run.take(head);
+      if (!settlement.ok) throw atAwaitSite(settlement.error, mapAll);
+      outputs.push(settlement.output);
     }
-    if (!exhausted) await closeIterator(iterator);
+  } finally {
+    await run.end();
+  }
+}
+
+/** One map call: the window of inputs in flight, oldest first. */
+class MapRun {
+  private readonly concurrency: number;
+  private readonly keyOf: ((input: unknown, index: number) => string) | undefined;
+  private readonly filesOf: MapOptions['files'];
+  private readonly iterator: AnyIterator;
+  /** The records of inputs `yielded` to `submitted - 1`, from `windowHead`. */
+  private window: Array<TaskRecord | undefined> = [];
+  private windowHead = 0;
+  private submitted = 0;
+  private yielded = 0;
+  private exhausted = false;
+  private wake: (() => void) | undefined;
+  private readonly onSettle = (): void => this.wake?.();
+
+  constructor(
+    private readonly host: MapHost,
+    private readonly task: TaskDefinition<never, unknown>,
+    inputs: Iterable<unknown> | AsyncIterable<unknown>,
+    private readonly options: MapOptions,
+    keyPrefix: string | undefined,
+  ) {
+    host.assertOpen();
+    host.resolveTask(task);
+    const concurrency = options.concurrency ?? host.defaultMapConcurrency;
+    if (typeof concurrency !== 'number' || !(concurrency >= 1)) throw new InvalidArgumentError(`concurrency must be a number >= 1, not ${concurrency}`);
+    this.concurrency = concurrency;
+    this.keyOf = mapKeys(host, options, keyPrefix);
+    this.filesOf = options.files;
+    if (this.filesOf !== undefined && typeof this.filesOf !== 'function') throw new InvalidArgumentError('map option `files` must be a function (input, index) => files');
+    this.iterator = getIterator(inputs);
+  }
+
+  /** Whether the inputs come from an async iterator (`fillAsync`) or a synchronous one (`fill`). */
+  get fillsAsync(): boolean {
+    return this.iterator.async;
+  }
+
+  /** Submits inputs of a synchronous source until the window is full or the inputs end. */
+  fill(): void {
+    const iterator = this.iterator.iterator as Iterator<unknown>;
+    while (!this.exhausted && this.submitted - this.yielded < this.concurrency) this.submitStep(iterator.next());
+  }
+
+  /** Submits inputs of an async source until the window is full or the inputs end. */
+  async fillAsync(): Promise<void> {
+    const iterator = this.iterator.iterator as AsyncIterator<unknown>;
+    while (!this.exhausted && this.submitted - this.yielded < this.concurrency) this.submitStep(await iterator.next());
+  }
+
+  private submitStep(step: IteratorResult<unknown>): void {
+    if (step.done === true) {
+      this.exhausted = true;
+      return;
+    }
+    this.host.assertOpen();
+    let record: TaskRecord;
+    try {
+      record = this.host.createMapRecord(this.task.name, step.value, this.options, this.keyOf?.(step.value, this.submitted), this.filesOf?.(step.value, this.submitted));
+    } catch (error) {
+      if (error instanceof Error) error.message = `${error.message} (input ${this.submitted} of the map)`;
+      throw error;
+    }
+    this.submitted += 1;
+    this.window.push(record);
+    record.whenSettled(this.onSettle);
+  }
+
+  /** The oldest input not yet taken, or undefined when every input was. */
+  head(): TaskRecord | undefined {
+    return this.yielded === this.submitted ? undefined : this.window[this.windowHead];
+  }
+
+  /** Waits until a task of the window settles (the head, or one behind it). */
+  async headSettled(): Promise<void> {
+    await new Promise<void>((resolve) => (this.wake = resolve));
+    this.wake = undefined;
+  }
+
+  /** The settled head leaves the window: its outcome is the caller's. */
+  take(head: TaskRecord): void {
+    this.window[this.windowHead] = undefined;
+    this.windowHead += 1;
+    this.yielded += 1;
+    if (this.windowHead === this.window.length) {
+      this.window = [];
+      this.windowHead = 0;
+    } else if (this.windowHead > 1024 && this.windowHead * 2 > this.window.length) {
+      this.window = this.window.slice(this.windowHead);
+      this.windowHead = 0;
+    }
+    this.host.handOver(head);
+  }
+
+  /** The map ended (all taken, failed, or left early): what is still open is cancelled. */
+  async end(): Promise<void> {
+    for (let index = this.windowHead; index < this.window.length; index += 1) {
+      const record = this.window[index]!;
+      if (record.settlement === undefined) this.host.cancelRecord(record, new TaskCancelledError(record.id, 'cancelled because its map ended early'));
+    }
+    if (!this.exhausted) await closeIterator(this.iterator);
   }
 }
 

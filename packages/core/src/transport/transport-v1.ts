@@ -161,7 +161,7 @@ export type TransportEventV1 =
   | { readonly type: 'task-lost'; readonly taskId: string; readonly error: TsmwError }
   /** A task reports progress, a fraction from 0 to 1. */
   | { readonly type: 'task-progress'; readonly taskId: string; readonly fraction: number }
-  /** A task started running on a worker (optional; interactive transports may skip it). */
+  /** A task started running on a worker (optional: a `task-result` also says the task started). */
   | { readonly type: 'task-started'; readonly taskId: string };
 
 /** Any version of the transport contract this copy of tsmw accepts. */

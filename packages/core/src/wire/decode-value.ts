@@ -35,11 +35,14 @@ interface KeyCacheEntry {
 const keyCache: Array<KeyCacheEntry | undefined> = new Array(4096);
 
 const emptyBytes = new Uint8Array(0);
+/** The reader keeps its views of an input's buffer up to this size between decodes (see `decode`). */
+const KEEP_BUFFER_BYTES = 1024 * 1024;
 const emptyText = Buffer.alloc(0) as Utf8Buffer;
 const emptyView = new DataView(emptyBytes.buffer);
 
 /** Reads one MessagePack value, refusing anything outside tsmw's wire format. */
 class Reader {
+  private source: ArrayBufferLike | undefined;
   private bytes: Uint8Array = emptyBytes;
   private text: Utf8Buffer = emptyText;
   private view: DataView = emptyView;
@@ -50,12 +53,20 @@ class Reader {
   private budget = 0;
 
   decode(bytes: Uint8Array): unknown {
-    // A plain view: its slice() copies (a Buffer's would not).
-    this.bytes = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.text = Buffer.isBuffer(bytes) ? (bytes as Utf8Buffer) : (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Utf8Buffer);
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.position = 0;
-    this.end = bytes.byteLength;
+    // Views over the whole ArrayBuffer, kept while the next input shares it: the results of a
+    // batch are views into one buffer, read one after the other, and making three views per
+    // result cost more than reading a small one. Positions are the buffer's own offsets.
+    const buffer = bytes.buffer;
+    // (A buffer that was resized since is viewed afresh.)
+    if (buffer !== this.source || buffer.byteLength !== this.text.byteLength) {
+      this.source = buffer;
+      // A plain view: its slice() copies (a Buffer's would not).
+      this.bytes = new Uint8Array(buffer);
+      this.text = Buffer.from(buffer) as Utf8Buffer;
+      this.view = new DataView(buffer);
+    }
+    this.position = bytes.byteOffset;
+    this.end = bytes.byteOffset + bytes.byteLength;
     this.depth = 0;
     this.budget = bytes.byteLength;
     const value = this.read();
@@ -63,8 +74,88 @@ class Reader {
     return value;
   }
 
-  /** Lets go of the input (the reader is kept for the next decode). */
+  /**
+   * The fast path of `decodeResultEnvelope` (see result-envelope.ts): a successful result in the
+   * layout tsmw's encoder writes, read without the intermediate map, and its task id compared
+   * with the one expected rather than read into a new string. Undefined for anything else: the
+   * general path reads those bytes (and gives the errors).
+   */
+  readCanonicalResult(bytes: Uint8Array, layout: CanonicalResultLayout, expectedTaskId: string | undefined): Record<string, unknown> | undefined {
+    const buffer = bytes.buffer;
+    if (buffer !== this.source || buffer.byteLength !== this.text.byteLength) {
+      this.source = buffer;
+      this.bytes = new Uint8Array(buffer);
+      this.text = Buffer.from(buffer) as Utf8Buffer;
+      this.view = new DataView(buffer);
+    }
+    this.position = bytes.byteOffset;
+    this.end = bytes.byteOffset + bytes.byteLength;
+    this.depth = 1;
+    this.budget = bytes.byteLength;
+    const all = this.bytes;
+    // Seven fields (no console, no host): kind, version, taskId, attempt, ok, output, timing; or six without output.
+    const header = all[this.position];
+    if (header !== 0x87 && header !== 0x86) return undefined;
+    this.position += 1;
+    if (!this.skip(layout.kindAndVersionKey) || all[this.position] !== layout.version) return undefined;
+    this.position += 1;
+    if (!this.skip(layout.taskIdKey)) return undefined;
+    let taskId: string | undefined;
+    const token = all[this.position]!;
+    if (token >= 0xa0 && token <= 0xbf && expectedTaskId !== undefined && (token & 0x1f) === expectedTaskId.length) {
+      const start = this.position + 1;
+      const length = token & 0x1f;
+      if (start + length > this.end) return undefined;
+      let index = 0;
+      while (index < length && all[start + index] === expectedTaskId.charCodeAt(index)) index += 1;
+      if (index === length) {
+        taskId = expectedTaskId;
+        this.position = start + length;
+      }
+    }
+    if (taskId === undefined) {
+      const value = this.read();
+      if (typeof value !== 'string') return undefined;
+      taskId = value;
+    }
+    if (!this.skip(layout.attemptKey)) return undefined;
+    const attempt = this.read();
+    if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt) || attempt < 1) return undefined;
+    if (!this.skip(layout.okTrueKey)) return undefined;
+    let output: unknown;
+    if (header === 0x87) {
+      if (!this.skip(layout.outputKey)) return undefined;
+      output = this.read();
+    }
+    if (!this.skip(layout.timingKeys[0]!)) return undefined;
+    const startedAt = this.read();
+    if (!this.skip(layout.timingKeys[1]!)) return undefined;
+    const wallMs = this.read();
+    if (!this.skip(layout.timingKeys[2]!)) return undefined;
+    const cpuMs = this.read();
+    if (typeof startedAt !== 'number' || typeof wallMs !== 'number' || typeof cpuMs !== 'number') return undefined;
+    if (!Number.isFinite(startedAt) || !Number.isFinite(wallMs) || !Number.isFinite(cpuMs)) return undefined;
+    if (this.position !== this.end) return undefined;
+    // The object decodeResultEnvelope makes, field for field and in its order.
+    const result: Record<string, unknown> = { kind: 'tsmw-result', version: layout.version, taskId, attempt, ok: true, timing: { startedAt, wallMs, cpuMs } };
+    result['output'] = output;
+    return result;
+  }
+
+  /** Moves past `expected` if the bytes here are exactly it. */
+  private skip(expected: Uint8Array): boolean {
+    const all = this.bytes;
+    const at = this.position;
+    if (at + expected.length > this.end) return false;
+    for (let index = 0; index < expected.length; index += 1) if (all[at + index] !== expected[index]) return false;
+    this.position = at + expected.length;
+    return true;
+  }
+
+  /** Lets go of the input, unless its buffer is small (the reader is kept for the next decode). */
   release(): void {
+    if (this.bytes.byteLength <= KEEP_BUFFER_BYTES) return;
+    this.source = undefined;
     this.bytes = emptyBytes;
     this.text = emptyText;
     this.view = emptyView;
@@ -564,6 +655,39 @@ class Reader {
     }
     if (nanoseconds > 999_999_999) throw failure('a timestamp (extension -1) has more than 999,999,999 nanoseconds');
     return new Date(seconds * 1000 + Math.floor(nanoseconds / 1_000_000));
+  }
+}
+
+/** The constant parts of a result envelope as tsmw's encoder writes them (see `Reader.readCanonicalResult`). */
+export interface CanonicalResultLayout {
+  /** `"kind" "tsmw-result" "version"`. */
+  readonly kindAndVersionKey: Uint8Array;
+  /** The version, as a positive fixint. */
+  readonly version: number;
+  readonly taskIdKey: Uint8Array;
+  readonly attemptKey: Uint8Array;
+  /** `"ok" true`. */
+  readonly okTrueKey: Uint8Array;
+  readonly outputKey: Uint8Array;
+  /** `"timing" {3 "startedAt"`, `"wallMs"`, `"cpuMs"`. */
+  readonly timingKeys: readonly Uint8Array[];
+}
+
+/**
+ * `Reader.readCanonicalResult` for `decodeResultEnvelope`: the result, or undefined when the
+ * bytes are not in the canonical layout or anything in them fails (the general path then reads
+ * them and gives the error). The caller has checked the size cap.
+ */
+export function readCanonicalResult(bytes: Uint8Array, layout: CanonicalResultLayout, expectedTaskId: string | undefined): Record<string, unknown> | undefined {
+  const reader = idleReader ?? new Reader();
+  idleReader = undefined;
+  try {
+    return reader.readCanonicalResult(bytes, layout, expectedTaskId);
+  } catch {
+    return undefined;
+  } finally {
+    reader.release();
+    idleReader = reader;
   }
 }
 

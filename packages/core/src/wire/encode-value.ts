@@ -41,7 +41,7 @@ function throwing(error: unknown): Refusal {
  * it can cross. Module state is avoided so that an encode started from inside another (a getter
  * that encodes) gets a writer of its own.
  */
-class Writer {
+class Writer implements PartsWriter {
   private buffer = allocate(SCRATCH_BYTES);
   private view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
   private position = 0;
@@ -83,6 +83,64 @@ class Writer {
         this.chunkOffsets = [];
       }
       this.chunkBytes = 0;
+    }
+  }
+
+  /**
+   * Like `encode`, but the caller's `body` writes the parts (see `encodeParts`); it starts at
+   * depth 1, as inside a top-level map.
+   */
+  encodeParts<Argument>(body: (writer: PartsWriter, argument: Argument) => void, argument: Argument, maxBytes: number): Uint8Array {
+    if (this.buffer.length - this.position < MIN_FREE_SCRATCH_BYTES) {
+      this.replaceBuffer(allocate(SCRATCH_BYTES));
+      this.position = 0;
+    } else {
+      this.position = (this.position + 7) & ~7;
+    }
+    this.start = this.position;
+    this.depth = 1;
+    this.maxBytes = maxBytes;
+    try {
+      body(this, argument);
+      return this.finish();
+    } catch (error) {
+      this.position = this.start;
+      throw error;
+    } finally {
+      if (this.buffer.length > MAX_SHARED_BUFFER_BYTES) {
+        this.replaceBuffer(allocate(SCRATCH_BYTES));
+        this.position = 0;
+      }
+      this.methodCache = undefined;
+      if (this.chunks.length > 0) {
+        this.chunks = [];
+        this.chunkOffsets = [];
+      }
+      this.chunkBytes = 0;
+    }
+  }
+
+  /** Bytes already encoded (constant parts of an envelope). */
+  writeRaw(bytes: Uint8Array): void {
+    const length = bytes.length;
+    if (this.position + length > this.buffer.length) this.grow(length, true);
+    const buffer = this.buffer;
+    let position = this.position;
+    // Constant parts are short: a loop costs less than a call into the runtime.
+    if (length < 64) for (let index = 0; index < length; index += 1) buffer[position++] = bytes[index]!;
+    else {
+      buffer.set(bytes, position);
+      position += length;
+    }
+    this.position = position;
+  }
+
+  /** A property's value, as `writePlainObject` writes it: a refusal names the property, in `container`. */
+  writeProperty(container: object, key: string, value: unknown): void {
+    try {
+      this.write(value);
+    } catch (error) {
+      throw throwing(error).passing(container, StepKind.Property, key);
     }
   }
 
@@ -172,7 +230,7 @@ class Writer {
     }
   }
 
-  private writeNumber(value: number): void {
+  writeNumber(value: number): void {
     if (this.position + 9 > this.buffer.length) this.grow(9, false);
     const buffer = this.buffer;
     const position = this.position;
@@ -224,7 +282,7 @@ class Writer {
     }
   }
 
-  private writeString(value: string): void {
+  writeString(value: string): void {
     const length = value.length;
     if (length < 32) {
       // Optimistic fixstr header; moved when the UTF-8 form turns out longer.
@@ -807,6 +865,14 @@ class Writer {
   }
 }
 
+/** What `encodeParts` gives its body to write with. */
+export interface PartsWriter {
+  writeRaw(bytes: Uint8Array): void;
+  writeString(value: string): void;
+  writeNumber(value: number): void;
+  writeProperty(container: object, key: string, value: unknown): void;
+}
+
 let idleWriter: Writer | undefined = new Writer();
 
 /**
@@ -856,4 +922,23 @@ function refusalError(refusal: Refusal, root: string, what: string, maxBytes: nu
     return new InvalidArgumentError(`Cannot encode ${path}: reading it threw ${message}`, { cause });
   }
   return new UnsupportedValueError(path, refusal.reason);
+}
+
+/**
+ * Encodes a top-level map whose parts `body` writes: constant parts as bytes encoded once
+ * (`writeRaw`), the rest with the writer. It must give the bytes `encodeValue` gives for the
+ * same map, and refusals the same errors: values go through `writeProperty` with the name of
+ * their property (and `root` empty, so that the path starts with it).
+ */
+export function encodeParts<Argument>(body: (writer: PartsWriter, argument: Argument) => void, argument: Argument, maxBytes: number, what: string): Uint8Array {
+  checkMaxBytes(maxBytes);
+  const writer = idleWriter ?? new Writer();
+  idleWriter = undefined;
+  try {
+    return writer.encodeParts(body, argument, maxBytes);
+  } catch (error) {
+    throw refusalError(throwing(error), '', what, maxBytes);
+  } finally {
+    idleWriter = writer;
+  }
 }
