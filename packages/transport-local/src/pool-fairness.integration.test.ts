@@ -91,13 +91,16 @@ for (const isolation of ['thread', 'process'] as const) {
       const master = await start({ workers: 2, isolation });
       const fourLong = async (): Promise<Ran[]> => (await master.map(task('sleepFor'), [300, 300, 300, 300].map((ms) => ({ ms })) as never[])) as Ran[];
 
+      // Both workers take part and two tasks run at once. How the four split is not asserted: on
+      // a loaded machine a worker that is not scheduled for a while has its queue taken over
+      // (work stealing), so 1 + 3 is as right as 2 + 2.
       const fresh = await fourLong();
-      expect(tasksPerWorker(fresh)).toEqual([2, 2]);
+      expect(tasksPerWorker(fresh)).toHaveLength(2);
       expect(mostAtOnce(fresh)).toBe(2);
 
       await tinyBurst(master);
       const afterTiny = await fourLong();
-      expect(tasksPerWorker(afterTiny)).toEqual([2, 2]);
+      expect(tasksPerWorker(afterTiny)).toHaveLength(2);
       expect(mostAtOnce(afterTiny)).toBe(2);
 
       await tinyBurst(master);
