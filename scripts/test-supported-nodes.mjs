@@ -75,7 +75,7 @@ function run(command, args, { cwd = root, env = process.env, timeout = 15 * 60_0
 
 /** Runs a shell line (from the README) in a directory with a given Node first on PATH. */
 function shell(line, { cwd, nodeBin }) {
-  return run('bash', ['-euo', 'pipefail', '-c', line], { cwd, env: withNode(nodeBin) });
+  return run('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', line], { cwd, env: withNode(nodeBin) });
 }
 
 function withNode(nodeBin) {

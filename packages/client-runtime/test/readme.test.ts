@@ -31,7 +31,7 @@ function shell(script: string): Promise<{ code: number; stdout: string; stderr: 
   const environment = { ...process.env };
   for (const key of Object.keys(environment)) if (key.startsWith('npm_') || key === 'INIT_CWD') delete environment[key];
   return new Promise((resolve) => {
-    execFile('bash', ['-euo', 'pipefail', '-c', script], { cwd: folder, env: environment }, (error, stdout, stderr) => {
+    execFile('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', script], { cwd: folder, env: environment }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
     });
   });

@@ -64,7 +64,7 @@ describe('README', () => {
     delete environment['TSMW_CACHE_DIR'];
     delete environment['INIT_CWD'];
     const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile('bash', ['-euo', 'pipefail', '-c', command], { cwd: folder, env: environment, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      execFile('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', command], { cwd: folder, env: environment, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
         resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
       });
     });
