@@ -56,19 +56,7 @@ class Reader {
     // Views over the whole ArrayBuffer, kept while the next input shares it: the results of a
     // batch are views into one buffer, read one after the other, and making three views per
     // result cost more than reading a small one. Positions are the buffer's own offsets.
-    const buffer = bytes.buffer;
-    // (A buffer that was resized since is viewed afresh.)
-    if (buffer !== this.source || buffer.byteLength !== this.text.byteLength) {
-      this.source = buffer;
-      // A plain view: its slice() copies (a Buffer's would not).
-      this.bytes = new Uint8Array(buffer);
-      this.text = Buffer.from(buffer) as Utf8Buffer;
-      this.view = new DataView(buffer);
-    }
-    this.position = bytes.byteOffset;
-    this.end = bytes.byteOffset + bytes.byteLength;
-    this.depth = 0;
-    this.budget = bytes.byteLength;
+    this.open(bytes, 0);
     const value = this.read();
     if (this.position !== this.end) throw failure(`${this.end - this.position} bytes follow the value`);
     return value;
@@ -81,17 +69,7 @@ class Reader {
    * general path reads those bytes (and gives the errors).
    */
   readCanonicalResult(bytes: Uint8Array, layout: CanonicalResultLayout, expectedTaskId: string | undefined): Record<string, unknown> | undefined {
-    const buffer = bytes.buffer;
-    if (buffer !== this.source || buffer.byteLength !== this.text.byteLength) {
-      this.source = buffer;
-      this.bytes = new Uint8Array(buffer);
-      this.text = Buffer.from(buffer) as Utf8Buffer;
-      this.view = new DataView(buffer);
-    }
-    this.position = bytes.byteOffset;
-    this.end = bytes.byteOffset + bytes.byteLength;
-    this.depth = 1;
-    this.budget = bytes.byteLength;
+    this.open(bytes, 1);
     const all = this.bytes;
     // Seven fields (no console, no host): kind, version, taskId, attempt, ok, output, timing; or six without output.
     const header = all[this.position];
@@ -150,6 +128,22 @@ class Reader {
     for (let index = 0; index < expected.length; index += 1) if (all[at + index] !== expected[index]) return false;
     this.position = at + expected.length;
     return true;
+  }
+
+  /** Points the reader at `bytes`, viewing its buffer afresh unless the views of it are kept (and it was not resized since). */
+  private open(bytes: Uint8Array, depth: number): void {
+    const buffer = bytes.buffer;
+    if (buffer !== this.source || buffer.byteLength !== this.text.byteLength) {
+      this.source = buffer;
+      // A plain view: its slice() copies (a Buffer's would not).
+      this.bytes = new Uint8Array(buffer);
+      this.text = Buffer.from(buffer) as Utf8Buffer;
+      this.view = new DataView(buffer);
+    }
+    this.position = bytes.byteOffset;
+    this.end = bytes.byteOffset + bytes.byteLength;
+    this.depth = depth;
+    this.budget = bytes.byteLength;
   }
 
   /** Lets go of the input, unless its buffer is small (the reader is kept for the next decode). */

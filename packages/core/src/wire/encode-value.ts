@@ -56,15 +56,7 @@ class Writer implements PartsWriter {
   private methodCache: Map<object, boolean> | undefined;
 
   encode(value: unknown, maxBytes: number): Uint8Array {
-    if (this.buffer.length - this.position < MIN_FREE_SCRATCH_BYTES) {
-      this.replaceBuffer(allocate(SCRATCH_BYTES));
-      this.position = 0;
-    } else {
-      this.position = (this.position + 7) & ~7; // each encoding starts word-aligned
-    }
-    this.start = this.position;
-    this.depth = 0;
-    this.maxBytes = maxBytes;
+    this.begin(0, maxBytes);
     try {
       this.write(value);
       return this.finish();
@@ -72,17 +64,7 @@ class Writer implements PartsWriter {
       this.position = this.start;
       throw error;
     } finally {
-      // A scratch buffer grown for a large encoding is not kept between encodings.
-      if (this.buffer.length > MAX_SHARED_BUFFER_BYTES) {
-        this.replaceBuffer(allocate(SCRATCH_BYTES));
-        this.position = 0;
-      }
-      this.methodCache = undefined;
-      if (this.chunks.length > 0) {
-        this.chunks = [];
-        this.chunkOffsets = [];
-      }
-      this.chunkBytes = 0;
+      this.end();
     }
   }
 
@@ -91,15 +73,7 @@ class Writer implements PartsWriter {
    * depth 1, as inside a top-level map.
    */
   encodeParts<Argument>(body: (writer: PartsWriter, argument: Argument) => void, argument: Argument, maxBytes: number): Uint8Array {
-    if (this.buffer.length - this.position < MIN_FREE_SCRATCH_BYTES) {
-      this.replaceBuffer(allocate(SCRATCH_BYTES));
-      this.position = 0;
-    } else {
-      this.position = (this.position + 7) & ~7;
-    }
-    this.start = this.position;
-    this.depth = 1;
-    this.maxBytes = maxBytes;
+    this.begin(1, maxBytes);
     try {
       body(this, argument);
       return this.finish();
@@ -107,17 +81,36 @@ class Writer implements PartsWriter {
       this.position = this.start;
       throw error;
     } finally {
-      if (this.buffer.length > MAX_SHARED_BUFFER_BYTES) {
-        this.replaceBuffer(allocate(SCRATCH_BYTES));
-        this.position = 0;
-      }
-      this.methodCache = undefined;
-      if (this.chunks.length > 0) {
-        this.chunks = [];
-        this.chunkOffsets = [];
-      }
-      this.chunkBytes = 0;
+      this.end();
     }
+  }
+
+  /** Starts an encoding in the scratch buffer (a fresh one when too little is left). */
+  private begin(depth: number, maxBytes: number): void {
+    if (this.buffer.length - this.position < MIN_FREE_SCRATCH_BYTES) {
+      this.replaceBuffer(allocate(SCRATCH_BYTES));
+      this.position = 0;
+    } else {
+      this.position = (this.position + 7) & ~7; // each encoding starts word-aligned
+    }
+    this.start = this.position;
+    this.depth = depth;
+    this.maxBytes = maxBytes;
+  }
+
+  /** Ends an encoding, done or failed: what it grew or gathered is not kept for the next. */
+  private end(): void {
+    // A scratch buffer grown for a large encoding is not kept between encodings.
+    if (this.buffer.length > MAX_SHARED_BUFFER_BYTES) {
+      this.replaceBuffer(allocate(SCRATCH_BYTES));
+      this.position = 0;
+    }
+    this.methodCache = undefined;
+    if (this.chunks.length > 0) {
+      this.chunks = [];
+      this.chunkOffsets = [];
+    }
+    this.chunkBytes = 0;
   }
 
   /** Bytes already encoded (constant parts of an envelope). */
