@@ -25,9 +25,10 @@ function block(name: string): string {
   return match[1];
 }
 
-/** What varies from run to run and machine to machine: hashes (6+ hex digits with a digit among them), sizes. */
+/** What varies from run to run and machine to machine: hashes (6+ hex digits with a digit among them, such as the launcher's, which follows the runtime's), sizes. */
 function normalise(line: string): string {
-  return line.replaceAll(/\b(?=[0-9a-f]*\d)[0-9a-f]{6,}\b/g, '<hash>').replaceAll(/\b\d{1,3}(?:,\d{3})* bytes\b/g, '<n> bytes');
+  // (Not \b: in `tsmw_launcher_e45736ee9843.sh` the underscore is a word character.)
+  return line.replaceAll(/(?<![0-9A-Za-z])(?=[0-9a-f]*\d)[0-9a-f]{6,}(?![0-9A-Za-z])/g, '<hash>').replaceAll(/\b\d{1,3}(?:,\d{3})* bytes\b/g, '<n> bytes');
 }
 
 /** The index of `lines` in `output` at or after `from` (contiguous), or -1. */
