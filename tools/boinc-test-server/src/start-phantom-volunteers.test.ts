@@ -1,12 +1,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { decodeResultEnvelope, encodeTaskEnvelope, hashTaskModule } from '@tsmw/core';
-import { build } from 'esbuild';
+import { decodeResultEnvelope, encodeTaskEnvelope } from '@tsmw/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeBoincProject, type FakeBoincProject } from './create-fake-boinc-project.js';
 import { ResultOutcome } from './fake-project/project-daemons.js';
+import { bundleRuntimeTasks } from '../test/bundle-runtime-tasks.js';
 import { startPhantomVolunteers, type PhantomVolunteerBundle, type PhantomVolunteers } from './start-phantom-volunteers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -14,27 +13,12 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** The fixture task module bundled into one file, as an app version ships it. */
-async function bundleFixture(): Promise<PhantomVolunteerBundle> {
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL('../test/fixtures/runtime-e2e-tasks.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node18',
-    write: false,
-    logLevel: 'silent',
-  });
-  const code = result.outputFiles[0]!.contents;
-  return { code, hash: hashTaskModule(code) };
-}
-
 async function setUp(): Promise<{ project: FakeBoincProject; bundle: PhantomVolunteerBundle; submit: (name: string, n: number, commandLine?: string) => Promise<void> }> {
   const root = await mkdtemp(join(tmpdir(), 'tsmw-phantom-volunteers-'));
   cleanups.push(() => rm(root, { recursive: true, force: true }));
   const project = await createFakeBoincProject({ directory: join(root, 'project'), apps: [{ name: 'nodeapp' }], daemons: ['sample_trivial_validator -d 3 --app nodeapp'], daemonIntervalMs: 20 });
   cleanups.push(() => project.close());
-  const bundle = await bundleFixture();
+  const bundle = await bundleRuntimeTasks();
   const submit = async (name: string, n: number, commandLine?: string): Promise<void> => {
     const file = `${name}.in`;
     await writeFile(join(project.directory, 'download', file), encodeTaskEnvelope({ kind: 'tsmw-task', version: 1, taskId: name, taskName: 'square', moduleHash: bundle.hash, attempt: 1, input: { n } }));

@@ -2,14 +2,13 @@
 // program, a bundled task module its second file; the test server hands out task envelopes and
 // receives result envelopes. One server and one client serve every case (about 2 minutes).
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { runtimeBundlePath } from '@tsmw/client-runtime';
-import { TaskFailedError, decodeResultEnvelope, encodeTaskEnvelope, hashTaskModule } from '@tsmw/core';
+import { TaskFailedError, decodeResultEnvelope, encodeTaskEnvelope } from '@tsmw/core';
 import type { ResultEnvelope } from '@tsmw/core';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBoincClientHarness, createBoincTestServer, findBoincClient } from '../src/index.js';
 import type { BoincClientHarness, BoincClientTask, BoincTestServer, ReportedResult } from '../src/index.js';
+import { bundleRuntimeTasks } from './bundle-runtime-tasks.js';
 
 const boincPath = findBoincClient();
 const inCi = process.env['CI'] === 'true';
@@ -21,21 +20,6 @@ if (boincPath === null && !inCi) console.warn(`skipping the client-runtime e2e t
 const appName = 'tsmw';
 const versionNum = 100;
 const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
-
-async function bundleTaskModule(): Promise<{ bytes: Uint8Array; moduleHash: string }> {
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL('fixtures/runtime-e2e-tasks.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node18',
-    write: false,
-    logLevel: 'silent',
-  });
-  const bytes = result.outputFiles[0]!.contents;
-  // How the master computes it: sha256 of the module file's bytes.
-  return { bytes, moduleHash: hashTaskModule(bytes) };
-}
 
 describe.skipIf(boincPath === null && !inCi)('@tsmw/client-runtime under a real BOINC client', () => {
   let server: BoincTestServer;
@@ -96,8 +80,8 @@ describe.skipIf(boincPath === null && !inCi)('@tsmw/client-runtime under a real 
     expect(boincPath, skipReason).not.toBeNull();
     const bundle = runtimeBundlePath();
     expect(existsSync(bundle), `the runtime bundle ${bundle} (build @tsmw/client-runtime first)`).toBe(true);
-    const taskModule = await bundleTaskModule();
-    moduleHash = taskModule.moduleHash;
+    const taskModule = await bundleRuntimeTasks();
+    moduleHash = taskModule.hash;
     server = createBoincTestServer({ appName, versionNum, nextRpcDelaySeconds: 3, ...(debug ? { log: debug } : {}) });
     await server.start();
     client = createBoincClientHarness({
@@ -107,7 +91,7 @@ describe.skipIf(boincPath === null && !inCi)('@tsmw/client-runtime under a real 
       appFiles: [
         // The runtime runs with the volunteer's node (`#!/usr/bin/env node`); the task module is its second file.
         { name: 'tsmw-runtime_0.1.0.mjs', path: bundle, mainProgram: true },
-        { name: `tsmw_tasks_${moduleHash.slice(0, 12)}.mjs`, data: taskModule.bytes, openName: 'tasks.mjs' },
+        { name: `tsmw_tasks_${moduleHash.slice(0, 12)}.mjs`, data: taskModule.code, openName: 'tasks.mjs' },
       ],
       apiVersion: '7.20.0',
       ncpus: 2,
