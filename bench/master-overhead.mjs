@@ -4,7 +4,7 @@
 // per task as a worker would), so the figure is the master's work plus one result encoding,
 // and does not depend on how busy the machine's other CPUs are.
 //
-//   node bench/master-overhead.mjs [--tasks 100000] [--rounds 3]
+//   node bench/master-overhead.mjs [--tasks 100000] [--rounds 3] [--mode all,window,map]
 //
 // Modes as in bench/run.mjs: all submitted at once, 1,000 in flight (each by `submit` and
 // `result`), and `map`. Prints process CPU microseconds per task (median of the rounds).
@@ -77,8 +77,10 @@ const modes = {
 };
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const onlyArgument = argv.indexOf('--mode');
+const chosen = onlyArgument >= 0 ? argv[onlyArgument + 1].split(',') : Object.keys(modes);
 const figures = {};
-for (const [mode, run] of Object.entries(modes)) {
+for (const [mode, run] of Object.entries(modes).filter(([name]) => chosen.includes(name))) {
   const perTask = [];
   for (let round = 0; round < rounds; round += 1) {
     const master = await createMaster({ transport: createAnsweringTransport(), tasks: tasksUrl });
