@@ -171,6 +171,7 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
     if (options.schedule !== undefined && typeof options.schedule !== 'function') throw new InvalidArgumentError('schedule must be a function (queue) => index');
     this.defaultMapConcurrency = capabilities.latency === 'batch' ? Number.POSITIVE_INFINITY : Math.min(maxInFlight, MAX_MAP_CONCURRENCY);
     this.queue = new SubmissionQueue(options.schedule, maxQueued, (message) => this.warn(message, 'TsmwScheduleWarning'));
+    this.table.queued = () => this.queue.records();
     this.session = new TransportSession(transport, this.table, this.queue, this, maxInFlight, maxBatchSize, () => this.closed);
   }
 

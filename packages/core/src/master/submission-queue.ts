@@ -52,6 +52,18 @@ export class SubmissionQueue {
     this.holes += 1;
   }
 
+  /** The tasks waiting here (retries first, then the others oldest first), for a close or a failed stream. */
+  *records(): IterableIterator<TaskRecord> {
+    for (let index = this.retriesHead; index < this.retries.length; index += 1) {
+      const record = this.retries[index];
+      if (record?.state === 'queued') yield record;
+    }
+    for (let index = this.head; index < this.items.length; index += 1) {
+      const record = this.items[index];
+      if (record?.state === 'queued') yield record;
+    }
+  }
+
   /** The next task to dispatch, or undefined when none is queued. */
   takeNext(): TaskRecord | undefined {
     while (this.retriesHead < this.retries.length) {

@@ -28,6 +28,8 @@ export interface TaskRecordHost {
 
 const emptyOptions: SubmitOptions = Object.freeze({});
 const noFiles: readonly TaskFileV1[] = Object.freeze([]);
+/** Submission times are kept as offsets from this (see `submittedOffset`). */
+const epoch = Date.now();
 
 /**
  * The master's record of one task; it is also the handle users hold. Its state is changed only
@@ -36,46 +38,213 @@ const noFiles: readonly TaskFileV1[] = Object.freeze([]);
  * rejection.
  * @internal
  */
+/** The record's yes/no facts, as bits of one number (a field each made every record 32 bytes larger). */
+const CLAIMED = 1;
+const HANDED_OVER = 2;
+const HAS_INPUT = 4;
+const ACKNOWLEDGED = 8;
+const AWAITING_COLLECTION = 16;
+const INDEXED = 32;
+
+/** What few records need: kept out of the record itself, which every task has. */
+interface RecordExtra {
+  options: SubmitOptions;
+  files: readonly TaskFileV1[];
+  key: string | undefined;
+  inputHash: string | undefined;
+  deadline: number | undefined;
+  heapIndex: number;
+  queuedView: QueuedTask | undefined;
+  moreSettleListeners: Array<(record: TaskRecord) => void> | undefined;
+}
+
+/**
+ * The master's record of one task; it is also the handle users hold. Its state is changed only
+ * by the task table (`task-table.ts`), through the transitions of `task-states.ts`. Its result
+ * promise is made only when `result` is read, so an unread failure is never an unhandled
+ * rejection.
+ *
+ * A master holds one per open task (100,000 submitted at once: 100,000 records, each copied
+ * by the young-generation collector before it settles), so it keeps only what every task needs
+ * as fields: yes/no facts are bits of `flags`, and what few tasks have (options, data files, a
+ * key, a deadline, a schedule hook's view) lives in `extra`, made when first set.
+ * @internal
+ */
 export class TaskRecord implements TaskHandle<unknown> {
   state: TaskState = 'queued';
   attempt = 1;
-  /** The encoded envelope of the current attempt, while the task is queued or in flight. */
-  envelope: Uint8Array | undefined;
+  /**
+   * The encoded envelope of the current attempt, while the task is queued or in flight: where
+   * its bytes are (a view made when asked for, as a view kept per queued task cost 96 bytes more).
+   */
+  private envelopeBuffer: ArrayBufferLike | undefined;
+  private envelopeOffset = 0;
+  private envelopeLength = 0;
   settlement: Settlement | undefined;
-  /** When the master gives up on the task (epoch ms), once known. */
-  deadline: number | undefined;
-  /** Its place in the deadline heap, or -1. */
-  heapIndex = -1;
   owner: TaskOwner = 'submit';
-  /** Taken by someone (its `result` read, a `map`, `results()`): `results()` no longer yields it. */
-  claimed = false;
-  /** Its outcome is in the user's hands (or will be once settled): a durable transport may stop keeping it. */
-  handedOver = false;
-  /** The input is known (false for a recovered task until a submission attaches to it). */
-  hasInput = false;
-  /** Told to the durable transport as handed over. */
-  acknowledged = false;
-  /** In the table's queue of settled, unclaimed tasks for `results()`. */
-  awaitingCollection = false;
-  private queuedView: QueuedTask | undefined;
+  private flags = 0;
+  private extra: RecordExtra | undefined;
   /** Settles the promise `result` made, if it was read before the task settled. */
   private resolveResult: ((settlement: Settlement) => void) | undefined;
   private settleListener: ((record: TaskRecord) => void) | undefined;
-  private moreSettleListeners: Array<(record: TaskRecord) => void> | undefined;
   private promise: Promise<unknown> | undefined;
+  /** Milliseconds from `epoch` (a small integer the engine keeps in the field, where a date would take a box of its own). */
+  private readonly submittedOffset: number;
 
   constructor(
     private readonly host: TaskRecordHost,
     readonly id: string,
     readonly taskName: string,
     public input: unknown,
-    readonly submittedAt: number,
-    readonly options: SubmitOptions = emptyOptions,
-    public files: readonly TaskFileV1[] = noFiles,
+    submittedAt: number,
+    options: SubmitOptions = emptyOptions,
+    files: readonly TaskFileV1[] = noFiles,
     public retries = 0,
-    readonly key: string | undefined = undefined,
-    public inputHash: string | undefined = undefined,
-  ) {}
+    key: string | undefined = undefined,
+    inputHash: string | undefined = undefined,
+  ) {
+    this.submittedOffset = submittedAt - epoch;
+    // Of the options, the record reads only these three (the others were applied by the master).
+    if (options.timeoutMs !== undefined || options.signal !== undefined || options.hints !== undefined || files.length > 0 || key !== undefined || inputHash !== undefined) {
+      const extra = this.more();
+      extra.options = options;
+      extra.files = files;
+      extra.key = key;
+      extra.inputHash = inputHash;
+    }
+  }
+
+  private more(): RecordExtra {
+    return (this.extra ??= {
+      options: emptyOptions,
+      files: noFiles,
+      key: undefined,
+      inputHash: undefined,
+      deadline: undefined,
+      heapIndex: -1,
+      queuedView: undefined,
+      moreSettleListeners: undefined,
+    });
+  }
+
+  get envelope(): Uint8Array | undefined {
+    const buffer = this.envelopeBuffer;
+    return buffer === undefined ? undefined : new Uint8Array(buffer, this.envelopeOffset, this.envelopeLength);
+  }
+
+  set envelope(envelope: Uint8Array | undefined) {
+    if (envelope === undefined) this.envelopeBuffer = undefined;
+    else {
+      this.envelopeBuffer = envelope.buffer;
+      this.envelopeOffset = envelope.byteOffset;
+      this.envelopeLength = envelope.byteLength;
+    }
+  }
+
+  /** Whether `envelope` holds the bytes of this record's current envelope (and not those of a later attempt's). */
+  holdsEnvelope(envelope: Uint8Array): boolean {
+    return this.envelopeBuffer === envelope.buffer && this.envelopeOffset === envelope.byteOffset && this.envelopeLength === envelope.byteLength;
+  }
+
+  get submittedAt(): number {
+    return epoch + this.submittedOffset;
+  }
+
+  get options(): SubmitOptions {
+    return this.extra?.options ?? emptyOptions;
+  }
+
+  get files(): readonly TaskFileV1[] {
+    return this.extra?.files ?? noFiles;
+  }
+
+  set files(files: readonly TaskFileV1[]) {
+    if (files.length > 0 || this.extra !== undefined) this.more().files = files;
+  }
+
+  get key(): string | undefined {
+    return this.extra?.key;
+  }
+
+  get inputHash(): string | undefined {
+    return this.extra?.inputHash;
+  }
+
+  set inputHash(inputHash: string | undefined) {
+    if (inputHash !== undefined || this.extra !== undefined) this.more().inputHash = inputHash;
+  }
+
+  /** When the master gives up on the task (epoch ms), once known. */
+  get deadline(): number | undefined {
+    return this.extra?.deadline;
+  }
+
+  set deadline(deadline: number | undefined) {
+    if (deadline !== undefined || this.extra !== undefined) this.more().deadline = deadline;
+  }
+
+  /** Its place in the deadline heap, or -1. */
+  get heapIndex(): number {
+    return this.extra?.heapIndex ?? -1;
+  }
+
+  set heapIndex(index: number) {
+    if (index !== -1 || this.extra !== undefined) this.more().heapIndex = index;
+  }
+
+  /** Taken by someone (its `result` read, a `map`, `results()`): `results()` no longer yields it. */
+  get claimed(): boolean {
+    return (this.flags & CLAIMED) !== 0;
+  }
+
+  set claimed(value: boolean) {
+    this.flags = value ? this.flags | CLAIMED : this.flags & ~CLAIMED;
+  }
+
+  /** Its outcome is in the user's hands (or will be once settled): a durable transport may stop keeping it. */
+  get handedOver(): boolean {
+    return (this.flags & HANDED_OVER) !== 0;
+  }
+
+  set handedOver(value: boolean) {
+    this.flags = value ? this.flags | HANDED_OVER : this.flags & ~HANDED_OVER;
+  }
+
+  /** The input is known (false for a recovered task until a submission attaches to it). */
+  get hasInput(): boolean {
+    return (this.flags & HAS_INPUT) !== 0;
+  }
+
+  set hasInput(value: boolean) {
+    this.flags = value ? this.flags | HAS_INPUT : this.flags & ~HAS_INPUT;
+  }
+
+  /** Told to the durable transport as handed over. */
+  get acknowledged(): boolean {
+    return (this.flags & ACKNOWLEDGED) !== 0;
+  }
+
+  set acknowledged(value: boolean) {
+    this.flags = value ? this.flags | ACKNOWLEDGED : this.flags & ~ACKNOWLEDGED;
+  }
+
+  /** In the task table's index by id (see `TaskTable`). */
+  get indexed(): boolean {
+    return (this.flags & INDEXED) !== 0;
+  }
+
+  set indexed(value: boolean) {
+    this.flags = value ? this.flags | INDEXED : this.flags & ~INDEXED;
+  }
+
+  /** In the table's queue of settled, unclaimed tasks for `results()`. */
+  get awaitingCollection(): boolean {
+    return (this.flags & AWAITING_COLLECTION) !== 0;
+  }
+
+  set awaitingCollection(value: boolean) {
+    this.flags = value ? this.flags | AWAITING_COLLECTION : this.flags & ~AWAITING_COLLECTION;
+  }
 
   get status(): TaskStatus {
     return this.state;
@@ -110,7 +279,7 @@ export class TaskRecord implements TaskHandle<unknown> {
   whenSettled(listener: (record: TaskRecord) => void): void {
     if (this.settlement !== undefined) listener(this);
     else if (this.settleListener === undefined) this.settleListener = listener;
-    else (this.moreSettleListeners ??= []).push(listener);
+    else (this.more().moreSettleListeners ??= []).push(listener);
   }
 
   /** Records the end; called by the task table only, after the state changed. */
@@ -118,23 +287,25 @@ export class TaskRecord implements TaskHandle<unknown> {
     this.settlement = settlement;
     this.input = undefined;
     this.envelope = undefined;
-    this.queuedView = undefined;
+    const extra = this.extra;
+    if (extra !== undefined) extra.queuedView = undefined;
     const resolveResult = this.resolveResult;
     this.resolveResult = undefined;
     resolveResult?.(settlement);
     const listener = this.settleListener;
-    const more = this.moreSettleListeners;
+    const more = extra?.moreSettleListeners;
     this.settleListener = undefined;
-    this.moreSettleListeners = undefined;
+    if (extra !== undefined) extra.moreSettleListeners = undefined;
     listener?.(this);
     if (more !== undefined) for (const other of more) other(this);
   }
 
   /** What a `schedule` hook sees: a frozen view, made once per attempt. */
   view(): QueuedTask {
-    const view = this.queuedView;
+    const extra = this.more();
+    const view = extra.queuedView;
     if (view !== undefined && view.attempt === this.attempt) return view;
-    return (this.queuedView = Object.freeze({
+    return (extra.queuedView = Object.freeze({
       id: this.id,
       taskName: this.taskName,
       key: this.key,

@@ -6,10 +6,17 @@ import { isSettledState, nextTaskState, TaskStateCounts, type TaskEvent } from '
  * `transition` / `settle` (the table of `task-states.ts`), so the counts can never disagree
  * with the records. It also keeps what `results()` hands out: settled tasks nobody claimed,
  * in the order they settled.
+ *
+ * Its index by id holds the open tasks a transport may name (dispatched at least once, or
+ * recovered) and those with a key (a submission may attach to them): a task queued without a
+ * key is found through the queue (`queued`), so 100,000 tasks submitted at once do not make a
+ * 100,000-entry hash table, and only the tasks in flight are in it.
  */
 export class TaskTable {
   readonly counts = new TaskStateCounts();
   private readonly records = new Map<string, TaskRecord>();
+  /** The queued tasks, in any order (the submission queue's), for `openRecords`. */
+  queued: () => Iterable<TaskRecord> = () => [];
   /** Open tasks that `results()` (without arguments) waits for: owned by `submit` or recovered. */
   private publicOpen = 0;
   /** Settled tasks owned by `submit` or recovered and not claimed, oldest first (from `collectHead`). */
@@ -24,23 +31,27 @@ export class TaskTable {
   private ownedOpen = 0;
   private ownedIdleWaiters: Array<() => void> = [];
 
-  get size(): number {
-    return this.records.size;
-  }
-
+  /** Open tasks by id: any that was dispatched, recovered or has a key (see the class's comment). */
   get(taskId: string): TaskRecord | undefined {
     return this.records.get(taskId);
   }
 
   /** The open records, for a close or a failed stream (a copy: settling them changes the table). */
   openRecords(): TaskRecord[] {
-    return [...this.records.values()];
+    const open = [...this.records.values()];
+    for (const record of this.queued()) if (!record.indexed && record.settlement === undefined) open.push(record);
+    return open;
+  }
+
+  private index(record: TaskRecord): void {
+    record.indexed = true;
+    this.records.set(record.id, record);
   }
 
   /** Adds a task in its first state: `queued`, or `dispatched` when recovered from the transport. */
   add(record: TaskRecord, state: 'queued' | 'dispatched'): void {
     record.state = state;
-    this.records.set(record.id, record);
+    if (state !== 'queued' || record.key !== undefined) this.index(record);
     this.counts.enter(state);
     if (record.owner !== 'map') this.publicOpen += 1;
     if (record.owner === 'recovered') this.unattachedTasks.set(record.id, record);
@@ -74,6 +85,7 @@ export class TaskTable {
     if (next === undefined || isSettledState(next)) return false;
     this.counts.move(record.state, next);
     record.state = next;
+    if (!record.indexed) this.index(record);
     return true;
   }
 
@@ -83,7 +95,10 @@ export class TaskTable {
     if (next === undefined || !isSettledState(next)) return false;
     this.counts.move(record.state, next);
     record.state = next;
-    this.records.delete(record.id);
+    if (record.indexed) {
+      record.indexed = false;
+      this.records.delete(record.id);
+    }
     const isPublic = record.owner !== 'map';
     if (record.owner !== 'recovered') {
       this.ownedOpen -= 1;

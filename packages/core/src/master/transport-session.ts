@@ -136,7 +136,7 @@ export class TransportSession {
           // The transport has the bytes now; a retry encodes its own attempt.
           for (let index = 0; index < records.length; index += 1) {
             const record = records[index]!;
-            if (record.envelope === batch[index]!.envelope) record.envelope = undefined;
+            if (record.holdsEnvelope(batch[index]!.envelope)) record.envelope = undefined;
           }
         } catch (error) {
           const failure = TsmwError.isInstance(error)
