@@ -129,7 +129,7 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
   readonly keysEveryTask: boolean;
   readonly defaultMapConcurrency: number;
 
-  private readonly table = new TaskTable();
+  private readonly table: TaskTable;
   private readonly queue: SubmissionQueue;
   private readonly session: TransportSession;
   private readonly deadlines = new DeadlineTimer<TaskRecord>((record) => this.timeOut(record));
@@ -158,6 +158,7 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
     options: MasterOptions,
   ) {
     this.transportId = transport.transportId;
+    this.table = new TaskTable(this.idPrefix);
     this.batch = options.batch;
     this.envelopes = new TaskEnvelopeEncoder(moduleHash, WIRE_FORMAT_VERSION);
     const capabilities = transport.capabilities;

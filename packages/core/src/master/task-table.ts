@@ -1,3 +1,4 @@
+import { TaskIndex } from './task-index.js';
 import type { Settlement, TaskOwner, TaskRecord } from './task-record.js';
 import { isSettledState, nextTaskState, TaskStateCounts, type TaskEvent } from './task-states.js';
 
@@ -14,7 +15,7 @@ import { isSettledState, nextTaskState, TaskStateCounts, type TaskEvent } from '
  */
 export class TaskTable {
   readonly counts = new TaskStateCounts();
-  private readonly records = new Map<string, TaskRecord>();
+  private readonly records: TaskIndex;
   /** The queued tasks, in any order (the submission queue's), for `openRecords`. */
   queued: () => Iterable<TaskRecord> = () => [];
   /** Open tasks that `results()` (without arguments) waits for: owned by `submit` or recovered. */
@@ -31,6 +32,11 @@ export class TaskTable {
   private ownedOpen = 0;
   private ownedIdleWaiters: Array<() => void> = [];
 
+  /** `idPrefix`: what the ids the master makes begin with (see `TaskIndex`). */
+  constructor(idPrefix = '') {
+    this.records = new TaskIndex(idPrefix);
+  }
+
   /** Open tasks by id: any that was dispatched, recovered or has a key (see the class's comment). */
   get(taskId: string): TaskRecord | undefined {
     return this.records.get(taskId);
@@ -38,14 +44,14 @@ export class TaskTable {
 
   /** The open records, for a close or a failed stream (a copy: settling them changes the table). */
   openRecords(): TaskRecord[] {
-    const open = [...this.records.values()];
+    const open = this.records.values();
     for (const record of this.queued()) if (!record.indexed && record.settlement === undefined) open.push(record);
     return open;
   }
 
   private index(record: TaskRecord): void {
     record.indexed = true;
-    this.records.set(record.id, record);
+    this.records.add(record);
   }
 
   /** Adds a task in its first state: `queued`, or `dispatched` when recovered from the transport. */
@@ -97,7 +103,7 @@ export class TaskTable {
     record.state = next;
     if (record.indexed) {
       record.indexed = false;
-      this.records.delete(record.id);
+      this.records.remove(record);
     }
     const isPublic = record.owner !== 'map';
     if (record.owner !== 'recovered') {
