@@ -185,7 +185,8 @@ export class TransportSession {
 
   /** An event for an abandoned task frees its in-flight place. */
   release(taskId: string): void {
-    if (this.abandoned.delete(taskId)) this.scheduleDispatch();
+    // Checked for size first: a lookup hashes the id, which nothing else does on a task's way.
+    if (this.abandoned.size > 0 && this.abandoned.delete(taskId)) this.scheduleDispatch();
   }
 
   async close(force: boolean): Promise<void> {
