@@ -139,6 +139,8 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
   private readonly events = new EventHub();
   private readonly durable: boolean;
   private readonly retries: number;
+  /** Inputs stay on their records (a schedule hook sees them); otherwise they live in the envelopes only. */
+  private readonly keepsInputs: boolean;
   private readonly idPrefix = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}-`;
   /** Definitions already found to be the task module's own. */
   private readonly checkedTasks = new WeakSet<object>();
@@ -170,6 +172,7 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
     this.retries = options.retries ?? DEFAULT_RETRIES;
     if (!Number.isInteger(this.retries) || this.retries < 0) throw new InvalidArgumentError(`retries must be a whole number >= 0, not ${this.retries}`);
     if (options.schedule !== undefined && typeof options.schedule !== 'function') throw new InvalidArgumentError('schedule must be a function (queue) => index');
+    this.keepsInputs = options.schedule !== undefined;
     this.defaultMapConcurrency = capabilities.latency === 'batch' ? Number.POSITIVE_INFINITY : Math.min(maxInFlight, MAX_MAP_CONCURRENCY);
     this.queue = new SubmissionQueue(options.schedule, maxQueued, (message) => this.warn(message, 'TsmwScheduleWarning'));
     this.table.queued = () => this.queue.records();
@@ -248,7 +251,8 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
     record.owner = owner;
     record.hasInput = true;
     if (deadline !== undefined) record.deadline = deadline;
-    record.envelope = this.encode(record); // throws EnvelopeTooLargeError / UnsupportedValueError... to the caller
+    this.encode(record); // throws EnvelopeTooLargeError / UnsupportedValueError... to the caller
+    this.letGoOfInput(record);
     this.enqueue(record);
     return record;
   }
@@ -313,7 +317,8 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
       retry.owner = owner;
       retry.hasInput = true;
       retry.attempt = existing.attempt + 1;
-      retry.envelope = this.encode(retry);
+      this.encode(retry);
+      this.letGoOfInput(retry);
       this.enqueue(retry, existing.attempt + 1);
       this.statsRecorder.retried += 1;
       return retry;
@@ -322,14 +327,40 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
     return existing;
   }
 
-  private encode(record: TaskRecord): Uint8Array {
+  /**
+   * Encodes the record's envelope for its attempt and deadline, from its input or, once the
+   * input was let go, from the input's bytes in its current envelope. Throws (changing nothing)
+   * if it cannot be encoded.
+   */
+  private encode(record: TaskRecord): void {
     const fileNames = record.files.length > 0 ? record.files.map((file) => file.name) : undefined;
-    const envelope = this.envelopes.encode(record.id, record.taskName, record.attempt, record.input, record.deadline, fileNames, this.maxEnvelopeBytes);
-    if (record.files.length === 0) return envelope;
-    let total = envelope.byteLength;
-    for (const file of record.files) if ('data' in file) total += file.data.byteLength;
-    if (total > this.maxEnvelopeBytes) throw new EnvelopeTooLargeError(total, this.maxEnvelopeBytes, 'task envelope with its data files');
-    return envelope;
+    let envelope: Uint8Array;
+    if (record.inputInEnvelope) {
+      const inputBytes = record.inputStart < 0 ? undefined : record.envelope!.subarray(record.inputStart, record.inputEnd);
+      envelope = this.envelopes.encodeWithInputBytes(record.id, record.taskName, record.attempt, inputBytes, record.deadline, fileNames, this.maxEnvelopeBytes);
+    } else {
+      envelope = this.envelopes.encode(record.id, record.taskName, record.attempt, record.input, record.deadline, fileNames, this.maxEnvelopeBytes);
+    }
+    const inputStart = this.envelopes.inputStart;
+    const inputEnd = this.envelopes.inputEnd;
+    if (record.files.length > 0) {
+      let total = envelope.byteLength;
+      for (const file of record.files) if ('data' in file) total += file.data.byteLength;
+      if (total > this.maxEnvelopeBytes) throw new EnvelopeTooLargeError(total, this.maxEnvelopeBytes, 'task envelope with its data files');
+    }
+    record.envelope = envelope;
+    record.inputStart = inputStart;
+    record.inputEnd = inputEnd;
+  }
+
+  /**
+   * After the first encoding the input object is not needed (another attempt is encoded from
+   * its bytes), unless a schedule hook is to see it.
+   */
+  private letGoOfInput(record: TaskRecord): void {
+    if (this.keepsInputs) return;
+    record.input = undefined;
+    record.inputInEnvelope = true;
   }
 
   /**
@@ -378,7 +409,7 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
       this.deadlines.remove(record);
       record.deadline = deadline;
       try {
-        record.envelope = this.encode(record);
+        this.encode(record);
       } catch (error) {
         this.settle(record, 'fail', { ok: false, error: error as Error, fromTransport: false });
         return false;
@@ -475,7 +506,7 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
     record.attempt += 1;
     if (record.options.timeoutMs !== undefined) record.deadline = undefined; // counts again from the next dispatch
     try {
-      record.envelope = this.encode(record);
+      this.encode(record);
     } catch (encodeError) {
       this.settle(record, 'fail', { ok: false, error: encodeError as Error, fromTransport: false });
       return;

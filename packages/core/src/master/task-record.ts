@@ -45,6 +45,7 @@ const HAS_INPUT = 4;
 const ACKNOWLEDGED = 8;
 const AWAITING_COLLECTION = 16;
 const INDEXED = 32;
+const INPUT_IN_ENVELOPE = 64;
 
 /** What few records need: kept out of the record itself, which every task has. */
 interface RecordExtra {
@@ -80,6 +81,9 @@ export class TaskRecord implements TaskHandle<unknown> {
   private envelopeBuffer: ArrayBufferLike | undefined;
   private envelopeOffset = 0;
   private envelopeLength = 0;
+  /** Where the input lies in the envelope (see `inputInEnvelope`), or -1 when it has none. */
+  inputStart = -1;
+  inputEnd = -1;
   settlement: Settlement | undefined;
   owner: TaskOwner = 'submit';
   private flags = 0;
@@ -235,6 +239,19 @@ export class TaskRecord implements TaskHandle<unknown> {
 
   set indexed(value: boolean) {
     this.flags = value ? this.flags | INDEXED : this.flags & ~INDEXED;
+  }
+
+  /**
+   * The input object was let go once encoded: its bytes in the envelope (kept until the task
+   * settles) are what another attempt or deadline is encoded from. A master holding 100,000
+   * queued tasks then holds their inputs once, as bytes, and not also as objects.
+   */
+  get inputInEnvelope(): boolean {
+    return (this.flags & INPUT_IN_ENVELOPE) !== 0;
+  }
+
+  set inputInEnvelope(value: boolean) {
+    this.flags = value ? this.flags | INPUT_IN_ENVELOPE : this.flags & ~INPUT_IN_ENVELOPE;
   }
 
   /** In the table's queue of settled, unclaimed tasks for `results()`. */

@@ -133,10 +133,11 @@ export class TransportSession {
         try {
           this.submitting = this.transport.doSubmit(batch);
           await this.submitting;
-          // The transport has the bytes now; a retry encodes its own attempt.
+          // The transport has the bytes now; a retry encodes its own attempt (from the input, or
+          // from these bytes when they are all the master keeps of it).
           for (let index = 0; index < records.length; index += 1) {
             const record = records[index]!;
-            if (record.holdsEnvelope(batch[index]!.envelope)) record.envelope = undefined;
+            if (!record.inputInEnvelope && record.holdsEnvelope(batch[index]!.envelope)) record.envelope = undefined;
           }
         } catch (error) {
           const failure = TsmwError.isInstance(error)

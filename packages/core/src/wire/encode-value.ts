@@ -113,6 +113,11 @@ class Writer implements PartsWriter {
     this.chunkBytes = 0;
   }
 
+  bytesWritten(): number {
+    // Large binaries are inserted at their offsets when the encoding is assembled: all of those so far lie before this point.
+    return this.position - this.start + this.chunkBytes;
+  }
+
   /** Bytes already encoded (constant parts of an envelope). */
   writeRaw(bytes: Uint8Array): void {
     const length = bytes.length;
@@ -860,6 +865,8 @@ class Writer implements PartsWriter {
 
 /** What `encodeParts` gives its body to write with. */
 export interface PartsWriter {
+  /** How many bytes the encoding has so far (where the next part starts in the result). */
+  bytesWritten(): number;
   writeRaw(bytes: Uint8Array): void;
   writeString(value: string): void;
   writeNumber(value: number): void;

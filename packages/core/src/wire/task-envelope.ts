@@ -36,8 +36,13 @@ interface PendingTask {
   middle: Uint8Array;
   attempt: number;
   input: unknown;
+  /** The input already encoded (a re-encoding for another attempt or deadline), written as is. */
+  inputBytes: Uint8Array | undefined;
   deadline: number | undefined;
   fileNames: readonly string[] | undefined;
+  /** Where the input's bytes lie in the envelope written last, or -1 when it has none. */
+  inputStart: number;
+  inputEnd: number;
 }
 
 /** The map `writeProperty` names as the container of a field: never seen by anyone, never in a cycle. */
@@ -72,10 +77,17 @@ export class TaskEnvelopeEncoder {
       middle: new Uint8Array(0),
       attempt: 1,
       input: undefined,
+      inputBytes: undefined,
       deadline: undefined,
       fileNames: undefined,
+      inputStart: -1,
+      inputEnd: -1,
     };
   }
+
+  /** Where the input lies in the envelope the last `encode` returned (`subarray(inputStart, inputEnd)`), or -1 when it has none. */
+  inputStart = -1;
+  inputEnd = -1;
 
   encode(
     taskId: string,
@@ -85,6 +97,36 @@ export class TaskEnvelopeEncoder {
     deadline: number | undefined,
     fileNames: readonly string[] | undefined,
     maxBytes: number = DEFAULT_MAX_ENVELOPE_BYTES,
+  ): Uint8Array {
+    return this.encodeTask(taskId, taskName, attempt, input, undefined, deadline, fileNames, maxBytes);
+  }
+
+  /**
+   * As `encode`, for an input already encoded: the bytes an earlier envelope of the task holds
+   * (`subarray(inputStart, inputEnd)` of it; undefined when it had no input). The master keeps
+   * those rather than the input object, to encode another attempt or deadline of the task.
+   */
+  encodeWithInputBytes(
+    taskId: string,
+    taskName: string,
+    attempt: number,
+    inputBytes: Uint8Array | undefined,
+    deadline: number | undefined,
+    fileNames: readonly string[] | undefined,
+    maxBytes: number = DEFAULT_MAX_ENVELOPE_BYTES,
+  ): Uint8Array {
+    return this.encodeTask(taskId, taskName, attempt, undefined, inputBytes, deadline, fileNames, maxBytes);
+  }
+
+  private encodeTask(
+    taskId: string,
+    taskName: string,
+    attempt: number,
+    input: unknown,
+    inputBytes: Uint8Array | undefined,
+    deadline: number | undefined,
+    fileNames: readonly string[] | undefined,
+    maxBytes: number,
   ): Uint8Array {
     let middle = taskName === this.lastTaskName ? this.lastMiddle : this.middles.get(taskName);
     if (middle === undefined) {
@@ -99,15 +141,20 @@ export class TaskEnvelopeEncoder {
     pending.middle = middle;
     pending.attempt = attempt;
     pending.input = input;
+    pending.inputBytes = inputBytes;
     pending.deadline = deadline;
     pending.fileNames = fileNames !== undefined && fileNames.length > 0 ? fileNames : undefined;
     const outermost = !this.encoding;
     this.encoding = true;
     try {
-      return encodeParts(writeTaskEnvelope, pending, maxBytes, 'task envelope');
+      const envelope = encodeParts(writeTaskEnvelope, pending, maxBytes, 'task envelope');
+      this.inputStart = pending.inputStart;
+      this.inputEnd = pending.inputEnd;
+      return envelope;
     } finally {
       if (outermost) this.encoding = false;
       pending.input = undefined;
+      pending.inputBytes = undefined;
       pending.fileNames = undefined;
     }
   }
@@ -115,15 +162,22 @@ export class TaskEnvelopeEncoder {
 
 function writeTaskEnvelope(writer: PartsWriter, task: PendingTask): void {
   // Six fields, then input, deadline and fileNames when present (an undefined input is left out).
-  const fields = 6 + (task.input === undefined ? 0 : 1) + (task.deadline === undefined ? 0 : 1) + (task.fileNames === undefined ? 0 : 1);
+  const hasInput = task.input !== undefined || task.inputBytes !== undefined;
+  const fields = 6 + (hasInput ? 1 : 0) + (task.deadline === undefined ? 0 : 1) + (task.fileNames === undefined ? 0 : 1);
   writer.writeRaw(mapHeaders[fields]!);
   writer.writeRaw(task.head);
   writer.writeString(task.taskId);
   writer.writeRaw(task.middle);
   writer.writeNumber(task.attempt);
-  if (task.input !== undefined) {
+  if (hasInput) {
     writer.writeRaw(task.inputKey);
-    writer.writeProperty(envelopeContainer, 'input', task.input);
+    task.inputStart = writer.bytesWritten();
+    if (task.inputBytes !== undefined) writer.writeRaw(task.inputBytes);
+    else writer.writeProperty(envelopeContainer, 'input', task.input);
+    task.inputEnd = writer.bytesWritten();
+  } else {
+    task.inputStart = -1;
+    task.inputEnd = -1;
   }
   if (task.deadline !== undefined) {
     writer.writeRaw(task.deadlineKey);
