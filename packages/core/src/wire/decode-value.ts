@@ -136,21 +136,21 @@ class Reader {
     if (header < 0x86 || header > 0x89) return undefined;
     let optional = header - 0x86;
     this.position += 1;
-    if (!this.skip(layout.head)) return undefined;
+    if (!this.skipRun(layout.head)) return undefined;
     const taskId = this.read();
     if (typeof taskId !== 'string') return undefined;
     // `"taskName" <name> "moduleHash" <hash> "attempt"`: the same bytes as the previous envelope's, or read.
     let taskName: string;
     let moduleHash: string;
     const middleStart = this.position;
-    if (cache.middle !== undefined && this.skip(cache.middle)) {
+    if (cache.middle !== undefined && this.skipRun(cache.middle)) {
       taskName = cache.taskName;
       moduleHash = cache.moduleHash;
     } else {
       if (!this.skip(layout.taskNameKey)) return undefined;
       const name = this.read();
       if (typeof name !== 'string') return undefined;
-      if (cache.expectedModuleHash !== undefined && this.skip(cache.expectedModuleHashField)) moduleHash = cache.expectedModuleHash;
+      if (cache.expectedModuleHash !== undefined && this.skipRun(cache.expectedModuleHashField)) moduleHash = cache.expectedModuleHash;
       else {
         if (!this.skip(layout.moduleHashKey)) return undefined;
         const hash = this.read();
@@ -160,7 +160,7 @@ class Reader {
       if (!this.skip(layout.attemptKey)) return undefined;
       taskName = name;
       if (this.position - middleStart <= MAX_CACHED_MIDDLE_BYTES) {
-        cache.middle = all.slice(middleStart, this.position);
+        cache.middle = new DataView(all.slice(middleStart, this.position).buffer);
         cache.taskName = taskName;
         cache.moduleHash = moduleHash;
       }
@@ -191,6 +191,19 @@ class Reader {
     if (deadline !== undefined) envelope['deadline'] = deadline;
     if (fileNames !== undefined) envelope['fileNames'] = fileNames;
     return envelope;
+  }
+
+  /** `skip` for a longer run: compared four bytes at a time. */
+  private skipRun(expected: DataView): boolean {
+    const view = this.view;
+    const at = this.position;
+    const length = expected.byteLength;
+    if (at + length > this.end) return false;
+    let index = 0;
+    for (; index + 4 <= length; index += 4) if (view.getInt32(at + index) !== expected.getInt32(index)) return false;
+    for (; index < length; index += 1) if (view.getUint8(at + index) !== expected.getUint8(index)) return false;
+    this.position = at + length;
+    return true;
   }
 
   /** Moves past `expected` if the bytes here are exactly it. */
@@ -743,7 +756,7 @@ export interface CanonicalResultLayout {
 /** The constant parts of a task envelope as `TaskEnvelopeEncoder` writes them (see `Reader.readCanonicalTask`). */
 export interface CanonicalTaskLayout {
   /** `"kind" "tsmw-task" "version" <version> "taskId"` (after the map header). */
-  readonly head: Uint8Array;
+  readonly head: DataView;
   /** The version, as the head holds it. */
   readonly version: number;
   readonly taskNameKey: Uint8Array;
@@ -757,12 +770,12 @@ export interface CanonicalTaskLayout {
 /** What `Reader.readCanonicalTask` keeps between envelopes: the last middle run it read, and the module hash expected. */
 export interface CanonicalTaskCache {
   /** `"taskName" <name> "moduleHash" <hash> "attempt"` of the last envelope read, and what it holds. */
-  middle: Uint8Array | undefined;
+  middle: DataView | undefined;
   taskName: string;
   moduleHash: string;
   /** The module hash the worker loaded, and `"moduleHash" <hash>` as it is encoded. */
   expectedModuleHash: string | undefined;
-  expectedModuleHashField: Uint8Array;
+  expectedModuleHashField: DataView;
 }
 
 /** A longer middle run (a long task name) is read each time rather than kept. */

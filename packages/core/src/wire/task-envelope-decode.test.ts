@@ -191,7 +191,7 @@ describe('decodeTaskEnvelope: the fast path gives what the general path gives', 
   });
 
   it('takes the fast path for what the encoder writes, and only for that', () => {
-    const cache = (): CanonicalTaskCache => ({ middle: undefined, taskName: '', moduleHash: '', expectedModuleHash: undefined, expectedModuleHashField: new Uint8Array(0) });
+    const cache = (): CanonicalTaskCache => ({ middle: undefined, taskName: '', moduleHash: '', expectedModuleHash: undefined, expectedModuleHashField: new DataView(new ArrayBuffer(0)) });
     const warm = cache();
     for (const [inputLabel, input] of inputs) {
       for (const [variant, fields] of variants) {

@@ -160,7 +160,7 @@ export function decodeTaskEnvelope(bytes: Uint8Array, options: DecodeOptions = {
 /** The constant parts of a task envelope as `TaskEnvelopeEncoder` writes them. */
 /** @internal */
 export const canonicalTaskLayout: CanonicalTaskLayout = {
-  head: concatenate([encodeValue('kind'), encodeValue('tsmw-task'), encodeValue('version'), encodeValue(WIRE_FORMAT_VERSION), encodeValue('taskId')]),
+  head: new DataView(concatenate([encodeValue('kind'), encodeValue('tsmw-task'), encodeValue('version'), encodeValue(WIRE_FORMAT_VERSION), encodeValue('taskId')]).buffer),
   version: WIRE_FORMAT_VERSION,
   taskNameKey: encodeValue('taskName').slice(),
   moduleHashKey: encodeValue('moduleHash').slice(),
@@ -176,7 +176,7 @@ const canonicalTaskCache: CanonicalTaskCache = {
   taskName: '',
   moduleHash: '',
   expectedModuleHash: undefined,
-  expectedModuleHashField: new Uint8Array(0),
+  expectedModuleHashField: new DataView(new ArrayBuffer(0)),
 };
 
 /**
@@ -193,7 +193,7 @@ export function decodeTaskEnvelopeOf(bytes: Uint8Array, maxBytes: number, expect
     const cache = canonicalTaskCache;
     if (expectedModuleHash !== cache.expectedModuleHash) {
       cache.expectedModuleHash = expectedModuleHash;
-      cache.expectedModuleHashField = expectedModuleHash === undefined ? new Uint8Array(0) : concatenate([encodeValue('moduleHash'), encodeValue(expectedModuleHash)]);
+      cache.expectedModuleHashField = new DataView(expectedModuleHash === undefined ? new ArrayBuffer(0) : concatenate([encodeValue('moduleHash'), encodeValue(expectedModuleHash)]).buffer);
     }
     const envelope = readCanonicalTask(bytes, canonicalTaskLayout, cache);
     if (envelope !== undefined) return envelope as unknown as TaskEnvelope;
