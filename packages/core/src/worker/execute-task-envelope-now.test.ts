@@ -199,6 +199,31 @@ describe('executeTaskEnvelopeNow: the outcomes of executeTaskEnvelope, without a
     ]);
   });
 
+  it('in exclusive mode, each task of a row gets only its own console output (silent ones none)', async () => {
+    const options: ExecuteOptions = { moduleHash, consoleCapture: 'exclusive' };
+    const runOne = async (taskName: string, input: unknown): Promise<unknown> =>
+      decodeResultEnvelope(await executeTaskEnvelopeNow(encodeTaskEnvelope({ kind: 'tsmw-task', version: 1, taskId: 't', taskName, moduleHash, attempt: 1, input }), registry, options))
+        .console;
+    expect(await runOne('syncReturn', 1)).toBeUndefined();
+    expect(await runOne('syncConsole', 'first')).toEqual([
+      { stream: 'stdout', text: 'out first' },
+      { stream: 'stderr', text: 'err line' },
+      { stream: 'stderr', text: 'partial' },
+    ]);
+    expect(await runOne('syncReturn', 2)).toBeUndefined();
+    expect(await runOne('syncThrow', null)).toBeUndefined();
+    expect(await runOne('asyncConsole', 'second')).toEqual([
+      { stream: 'stdout', text: 'before' },
+      { stream: 'stderr', text: 'after second' },
+    ]);
+    expect(await runOne('asyncReturn', 3)).toBeUndefined();
+    expect(await runOne('syncConsole', 'third')).toEqual([
+      { stream: 'stdout', text: 'out third' },
+      { stream: 'stderr', text: 'err line' },
+      { stream: 'stderr', text: 'partial' },
+    ]);
+  });
+
   it('many synchronous tasks in a row, each its own result, none of them a promise', () => {
     const options: ExecuteOptions = { moduleHash, consoleCapture: 'exclusive' };
     for (let index = 0; index < 500; index += 1) {

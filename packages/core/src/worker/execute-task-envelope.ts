@@ -57,6 +57,8 @@ export interface ExecuteOptions {
 const neverAborted = new AbortController().signal;
 /** The longest delay Node's timers take. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+/** An exclusive-mode collector that no task is using and none ever wrote to (see `TaskRun.end`). */
+let idleCollector: ConsoleCollector | undefined;
 /** The thread's own CPU meter, shared by every task the thread runs. */
 let threadMeter: CpuMeter | undefined;
 
@@ -110,7 +112,11 @@ function runTaskEnvelopeNow(envelope: TaskEnvelope, registry: TaskRegistry, opti
     return result;
   }
   const mode = options.consoleCapture ?? 'shared';
-  const collector = mode === 'off' ? undefined : new ConsoleCollector();
+  let collector: ConsoleCollector | undefined;
+  if (mode === 'exclusive') {
+    collector = idleCollector ?? new ConsoleCollector();
+    idleCollector = undefined;
+  } else if (mode === 'shared') collector = new ConsoleCollector();
   run.collector = collector;
   /** The task returned a promise: `settle` ends the run. */
   let settling = false;
@@ -210,7 +216,12 @@ class TaskRun implements TaskContext {
 
   /** The task has settled: its console collector receives nothing more, its timers stop. */
   end(): void {
-    if (this.collector !== undefined) releaseCapture(this.collector);
+    const collector = this.collector;
+    if (collector !== undefined) {
+      releaseCapture(collector);
+      // In exclusive mode nothing reaches a released collector: one nobody wrote to serves the next task.
+      if (this.options.consoleCapture === 'exclusive' && collector.isUnused()) idleCollector = collector;
+    }
     this.dispose();
   }
 
