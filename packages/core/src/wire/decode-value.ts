@@ -85,7 +85,8 @@ class Reader {
       const length = token & 0x1f;
       if (start + length > this.end) return undefined;
       let index = 0;
-      while (index < length && all[start + index] === expectedTaskId.charCodeAt(index)) index += 1;
+      // ASCII only: a lone byte 0x80-0xff is not the Latin-1 character of that code (it is invalid UTF-8).
+      while (index < length && all[start + index] === expectedTaskId.charCodeAt(index) && all[start + index]! < 0x80) index += 1;
       if (index === length) {
         taskId = expectedTaskId;
         this.position = start + length;
