@@ -32,7 +32,7 @@ export { toRecoveredTask, type RecoverableTask } from './transport/recovered-tas
 export { createEventQueue, type EventQueue } from './transport/event-queue.js';
 
 // Worker side
-export { executeTaskEnvelope, runTaskEnvelope, type ExecuteOptions, type CheckpointStore } from './worker/execute-task-envelope.js';
+export { executeTaskEnvelope, executeTaskEnvelopeNow, runTaskEnvelope, type ExecuteOptions, type CheckpointStore } from './worker/execute-task-envelope.js';
 
 // Wire format
 export * from './wire/index.js';

@@ -1,12 +1,13 @@
 /**
  * The worker side of the local transport, shared by the thread and the process entry. It loads
  * the task module once, then runs the batches it is sent, one task at a time in the order
- * received, through core's `executeTaskEnvelope`, and sends results back in batches.
+ * received, through core's `executeTaskEnvelopeNow` (no promise per synchronous task), and sends
+ * results back in batches.
  */
 import { getEventListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { executeTaskEnvelope, indexTaskModule, type ExecuteOptions, type TaskFileV1, type TaskRegistry } from '@tsmw/core';
+import { executeTaskEnvelopeNow, indexTaskModule, type ExecuteOptions, type TaskFileV1, type TaskRegistry } from '@tsmw/core';
 import { openWorkerClaimRing, type WorkerClaimRing } from './claim-ring.js';
 import { openRunningMarker } from './running-marker.js';
 import { packBatch, unpackBatch, type FromWorkerMessage, type LoadMessage, type RunMessage, type ToWorkerMessage } from './protocol.js';
@@ -139,9 +140,12 @@ export function startWorkerRuntime(port: WorkerPort): void {
           runningSequence = sequence;
           lastStartedSequence = sequence;
           runningFiles = batch.files?.get(index);
-          const startedAt = performance.now();
+          // The clock was read after the last task, flush or yield: nothing since took time worth counting.
+          const startedAt = clock;
           markRunning(sequence);
-          const result = await executeTaskEnvelope(envelope, registry, taskOptions);
+          let result = executeTaskEnvelopeNow(envelope, registry, taskOptions);
+          // Awaited only when the task returned a promise: a synchronous task costs no promise here.
+          if (result instanceof Promise) result = await result;
           markRunning(-1);
           clock = performance.now();
           // Tasks share one signal until one of them aborts it or leaves a listener on it (making an
@@ -155,7 +159,10 @@ export function startWorkerRuntime(port: WorkerPort): void {
           resultSequences.push(sequence);
           resultPayloads.push(result);
         }
-        if (resultSequences.length >= MAX_RESULTS_PER_MESSAGE || clock - lastFlushAt >= FLUSH_INTERVAL_MS) flushResults();
+        if (resultSequences.length >= MAX_RESULTS_PER_MESSAGE || clock - lastFlushAt >= FLUSH_INTERVAL_MS) {
+          flushResults();
+          clock = lastFlushAt;
+        }
         if (clock - lastYieldAt >= FLUSH_INTERVAL_MS) {
           // Let messages in (new batches, cancellations) between tasks.
           await yieldToEventLoop();

@@ -85,7 +85,8 @@ class Reader {
       const length = token & 0x1f;
       if (start + length > this.end) return undefined;
       let index = 0;
-      while (index < length && all[start + index] === expectedTaskId.charCodeAt(index)) index += 1;
+      // ASCII only: a lone byte 0x80-0xff is not the Latin-1 character of that code (it is invalid UTF-8).
+      while (index < length && all[start + index] === expectedTaskId.charCodeAt(index) && all[start + index]! < 0x80) index += 1;
       if (index === length) {
         taskId = expectedTaskId;
         this.position = start + length;
@@ -118,6 +119,92 @@ class Reader {
     const result: Record<string, unknown> = { kind: 'tsmw-result', version: layout.version, taskId, attempt, ok: true, timing: { startedAt, wallMs, cpuMs } };
     result['output'] = output;
     return result;
+  }
+
+  /**
+   * The fast path of the worker's task-envelope decode (see task-envelope.ts): an envelope in
+   * the layout `TaskEnvelopeEncoder` writes, read without the intermediate map. The constant runs
+   * (the field names, the kind, the version, the task name and module hash of the previous
+   * envelope, or the module hash expected) are compared, not decoded; only the task id, the
+   * attempt, the input, a deadline and data file names are read. Undefined for anything else:
+   * the general path reads those bytes (and gives the errors).
+   */
+  readCanonicalTask(bytes: Uint8Array, layout: CanonicalTaskLayout, cache: CanonicalTaskCache): Record<string, unknown> | undefined {
+    this.open(bytes, 1);
+    const all = this.bytes;
+    // Six fields (kind, version, taskId, taskName, moduleHash, attempt), then input, deadline and fileNames when present.
+    const header = all[this.position]!;
+    if (header < 0x86 || header > 0x89) return undefined;
+    let optional = header - 0x86;
+    this.position += 1;
+    if (!this.skipRun(layout.head)) return undefined;
+    const taskId = this.read();
+    if (typeof taskId !== 'string') return undefined;
+    // `"taskName" <name> "moduleHash" <hash> "attempt"`: the same bytes as the previous envelope's, or read.
+    let taskName: string;
+    let moduleHash: string;
+    const middleStart = this.position;
+    if (cache.middle !== undefined && this.skipRun(cache.middle)) {
+      taskName = cache.taskName;
+      moduleHash = cache.moduleHash;
+    } else {
+      if (!this.skip(layout.taskNameKey)) return undefined;
+      const name = this.read();
+      if (typeof name !== 'string') return undefined;
+      if (cache.expectedModuleHash !== undefined && this.skipRun(cache.expectedModuleHashField)) moduleHash = cache.expectedModuleHash;
+      else {
+        if (!this.skip(layout.moduleHashKey)) return undefined;
+        const hash = this.read();
+        if (typeof hash !== 'string') return undefined;
+        moduleHash = hash;
+      }
+      if (!this.skip(layout.attemptKey)) return undefined;
+      taskName = name;
+      if (this.position - middleStart <= MAX_CACHED_MIDDLE_BYTES) {
+        cache.middle = new DataView(all.slice(middleStart, this.position).buffer);
+        cache.taskName = taskName;
+        cache.moduleHash = moduleHash;
+      }
+    }
+    const attempt = this.read();
+    if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt) || attempt < 1) return undefined;
+    let input: unknown;
+    if (optional > 0 && this.skip(layout.inputKey)) {
+      optional -= 1;
+      input = this.read();
+    }
+    let deadline: unknown;
+    if (optional > 0 && this.skip(layout.deadlineKey)) {
+      optional -= 1;
+      deadline = this.read();
+      if (typeof deadline !== 'number' || !Number.isFinite(deadline)) return undefined;
+    }
+    let fileNames: unknown;
+    if (optional > 0 && this.skip(layout.fileNamesKey)) {
+      optional -= 1;
+      fileNames = this.read();
+      // As the general path checks them (an empty list there is left out: taken that way).
+      if (!Array.isArray(fileNames) || fileNames.length === 0 || !fileNames.every((name) => typeof name === 'string')) return undefined;
+    }
+    if (optional !== 0 || this.position !== this.end) return undefined;
+    // The object decodeTaskEnvelope makes, field for field and in its order.
+    const envelope: Record<string, unknown> = { kind: 'tsmw-task', version: layout.version, taskId, taskName, moduleHash, attempt, input };
+    if (deadline !== undefined) envelope['deadline'] = deadline;
+    if (fileNames !== undefined) envelope['fileNames'] = fileNames;
+    return envelope;
+  }
+
+  /** `skip` for a longer run: compared four bytes at a time. */
+  private skipRun(expected: DataView): boolean {
+    const view = this.view;
+    const at = this.position;
+    const length = expected.byteLength;
+    if (at + length > this.end) return false;
+    let index = 0;
+    for (; index + 4 <= length; index += 4) if (view.getInt32(at + index) !== expected.getInt32(index)) return false;
+    for (; index < length; index += 1) if (view.getUint8(at + index) !== expected.getUint8(index)) return false;
+    this.position = at + length;
+    return true;
   }
 
   /** Moves past `expected` if the bytes here are exactly it. */
@@ -665,6 +752,52 @@ export interface CanonicalResultLayout {
   readonly outputKey: Uint8Array;
   /** `"timing" {3 "startedAt"`, `"wallMs"`, `"cpuMs"`. */
   readonly timingKeys: readonly Uint8Array[];
+}
+
+/** The constant parts of a task envelope as `TaskEnvelopeEncoder` writes them (see `Reader.readCanonicalTask`). */
+export interface CanonicalTaskLayout {
+  /** `"kind" "tsmw-task" "version" <version> "taskId"` (after the map header). */
+  readonly head: DataView;
+  /** The version, as the head holds it. */
+  readonly version: number;
+  readonly taskNameKey: Uint8Array;
+  readonly moduleHashKey: Uint8Array;
+  readonly attemptKey: Uint8Array;
+  readonly inputKey: Uint8Array;
+  readonly deadlineKey: Uint8Array;
+  readonly fileNamesKey: Uint8Array;
+}
+
+/** What `Reader.readCanonicalTask` keeps between envelopes: the last middle run it read, and the module hash expected. */
+export interface CanonicalTaskCache {
+  /** `"taskName" <name> "moduleHash" <hash> "attempt"` of the last envelope read, and what it holds. */
+  middle: DataView | undefined;
+  taskName: string;
+  moduleHash: string;
+  /** The module hash the worker loaded, and `"moduleHash" <hash>` as it is encoded. */
+  expectedModuleHash: string | undefined;
+  expectedModuleHashField: DataView;
+}
+
+/** A longer middle run (a long task name) is read each time rather than kept. */
+const MAX_CACHED_MIDDLE_BYTES = 512;
+
+/**
+ * `Reader.readCanonicalTask` for the worker's task-envelope decode: the envelope, or undefined
+ * when the bytes are not in the canonical layout or anything in them fails (the general path
+ * then reads them and gives the error). The caller has checked the size cap.
+ */
+export function readCanonicalTask(bytes: Uint8Array, layout: CanonicalTaskLayout, cache: CanonicalTaskCache): Record<string, unknown> | undefined {
+  const reader = idleReader ?? new Reader();
+  idleReader = undefined;
+  try {
+    return reader.readCanonicalTask(bytes, layout, cache);
+  } catch {
+    return undefined;
+  } finally {
+    reader.release();
+    idleReader = reader;
+  }
 }
 
 /**

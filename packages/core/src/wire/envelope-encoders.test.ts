@@ -262,6 +262,14 @@ describe('decodeResultEnvelope: the fast path gives what the general path gives'
     for (const [label, bytes] of encodingCases.slice(-13)) expect(readCanonicalResult(bytes, canonicalLayout, 'mk3j4k5abc-1z'), label).toBeUndefined();
   });
 
+  it('a task id of bytes that are not UTF-8 is not taken for the expected id of those character codes', () => {
+    // The expected id "é" (U+00E9) and a task id of the single byte 0xe9 (invalid UTF-8).
+    const bytes = edited(ok(1, 'x'), (copy) => (copy[at(copy, 'taskId') + 7] = 0xe9));
+    const general = decodeResultEnvelopeInGeneral(bytes, 1024 * 1024);
+    expect(general.taskId).toBe('\ufffd');
+    expect(decodeResultEnvelopeOf(bytes, 1024 * 1024, '\u00e9')).toEqual(general);
+  });
+
   it('a cap below the size is refused on both paths alike', () => {
     const bytes = ok('x'.repeat(100));
     expect(() => decodeResultEnvelopeOf(bytes, 50, 'mk3j4k5abc-1z')).toThrow(/50/);

@@ -1,7 +1,7 @@
-import { decodeValue } from './decode-value.js';
+import { decodeValue, readCanonicalTask, type CanonicalTaskCache, type CanonicalTaskLayout } from './decode-value.js';
 import { encodeParts, encodeValue, type PartsWriter } from './encode-value.js';
 import type { TaskEnvelope } from './envelope.js';
-import { DEFAULT_MAX_ENVELOPE_BYTES, type DecodeOptions, type EncodeOptions } from './limits.js';
+import { DEFAULT_MAX_ENVELOPE_BYTES, WIRE_FORMAT_VERSION, type DecodeOptions, type EncodeOptions } from './limits.js';
 import { expectEnvelopeMap, expectInteger, expectOptionalFiniteNumber, expectString, fieldError } from './validate.js';
 
 const context = 'task envelope';
@@ -208,7 +208,60 @@ function concatenate(parts: readonly Uint8Array[]): Uint8Array {
  * `EnvelopeTooLargeError`, `UnsupportedEnvelopeVersionError` or `EnvelopeDecodeError`.
  */
 export function decodeTaskEnvelope(bytes: Uint8Array, options: DecodeOptions = {}): TaskEnvelope {
-  const map = expectEnvelopeMap(decodeValue(bytes, options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, context), 'tsmw-task');
+  return decodeTaskEnvelopeOf(bytes, options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES, undefined);
+}
+
+/** The constant parts of a task envelope as `TaskEnvelopeEncoder` writes them. */
+/** @internal */
+export const canonicalTaskLayout: CanonicalTaskLayout = {
+  head: new DataView(concatenate([encodeValue('kind'), encodeValue('tsmw-task'), encodeValue('version'), encodeValue(WIRE_FORMAT_VERSION), encodeValue('taskId')]).buffer),
+  version: WIRE_FORMAT_VERSION,
+  taskNameKey: encodeValue('taskName').slice(),
+  moduleHashKey: encodeValue('moduleHash').slice(),
+  attemptKey: encodeValue('attempt').slice(),
+  inputKey: encodeValue('input').slice(),
+  deadlineKey: encodeValue('deadline').slice(),
+  fileNamesKey: encodeValue('fileNames').slice(),
+};
+
+/** The fast path's memory: the last task name and module hash it read (a worker runs one module, a few task names). */
+const canonicalTaskCache: CanonicalTaskCache = {
+  middle: undefined,
+  taskName: '',
+  moduleHash: '',
+  expectedModuleHash: undefined,
+  expectedModuleHashField: new DataView(new ArrayBuffer(0)),
+};
+
+/**
+ * `decodeTaskEnvelope`, for a worker that loaded the task module `expectedModuleHash`: an
+ * envelope in the layout `TaskEnvelopeEncoder` writes is read on a fast path (no intermediate
+ * map; the task name and module hash compared with the previous envelope's, or the hash with
+ * the one expected, rather than decoded), which gives the same envelope as the general path;
+ * any other bytes go the general way, which gives the errors. An envelope with another module
+ * hash is decoded as it is (refusing it is the executor's part).
+ * @internal
+ */
+export function decodeTaskEnvelopeOf(bytes: Uint8Array, maxBytes: number, expectedModuleHash: string | undefined): TaskEnvelope {
+  if (bytes instanceof Uint8Array && bytes.byteLength > 0 && bytes.byteLength <= maxBytes && maxBytes > 0 && Number.isFinite(maxBytes)) {
+    const cache = canonicalTaskCache;
+    if (expectedModuleHash !== cache.expectedModuleHash) {
+      cache.expectedModuleHash = expectedModuleHash;
+      cache.expectedModuleHashField = new DataView(expectedModuleHash === undefined ? new ArrayBuffer(0) : concatenate([encodeValue('moduleHash'), encodeValue(expectedModuleHash)]).buffer);
+    }
+    const envelope = readCanonicalTask(bytes, canonicalTaskLayout, cache);
+    if (envelope !== undefined) return envelope as unknown as TaskEnvelope;
+  }
+  return decodeTaskEnvelopeInGeneral(bytes, maxBytes);
+}
+
+/**
+ * The general path of `decodeTaskEnvelope`: any bytes, decoded as a value, then checked field
+ * by field.
+ * @internal
+ */
+export function decodeTaskEnvelopeInGeneral(bytes: Uint8Array, maxBytes: number): TaskEnvelope {
+  const map = expectEnvelopeMap(decodeValue(bytes, maxBytes, context), 'tsmw-task');
   const deadline = expectOptionalFiniteNumber(map, 'deadline', context);
   const fileNames = map['fileNames'];
   if (fileNames !== undefined && fileNames !== null) {

@@ -29,6 +29,11 @@ export class ConsoleCollector {
     return this.lines;
   }
 
+  /** Nothing was ever written to it (it can serve another task once released). */
+  isUnused(): boolean {
+    return this.lines === undefined && this.partialStdout === '' && this.partialStderr === '';
+  }
+
   private push(stream: 'stdout' | 'stderr', text: string): void {
     if (this.truncated) return;
     const lines = (this.lines ??= []);
