@@ -13,9 +13,10 @@
 //      bench/profile-stack.mjs, one child process per mode, summed by bench/cpu-profile-summary.mjs).
 //
 // Run after a build: `npm run bench` (builds first), or
-// `node bench/run.mjs [--quick] [--workers 2] [--skip tiny,pi,rss,profile] [--rounds 5] [--peers piscina,raw]`
-// (`--rounds`: rounds of the tiny tasks; `--peers`: which of the others to run beside tsmw, by a
-// word of their names: piscina, tinypool, raw).
+// `node bench/run.mjs [--quick] [--workers 2] [--skip tiny,pi,rss,profile] [--rounds 5] [--tasks 100000] [--peers piscina,raw]`
+// (`--rounds`: rounds of the tiny tasks; `--tasks`: tiny tasks per round in the all-at-once and
+// 1,000-in-flight modes; `--peers`: which of the others to run beside tsmw, by a word of their
+// names: piscina, tinypool, raw).
 // `--quick` takes a few minutes; figures from it are rougher. The machine's load is printed at
 // the start and the end: figures taken under load are low for every variant, ratios less so.
 // On demand only: never part of CI's pass/fail.
@@ -50,6 +51,8 @@ const settings = quick
   ? { tinyTasks: 50_000, mapInputs: 100_000, tinyRounds: 1, piTasks: 8, piDarts: 2_500_000, piRounds: 2, rssInputs: 200_000, profileTasks: 50_000 }
   : { tinyTasks: 200_000, mapInputs: 1_000_000, tinyRounds: 3, piTasks: 8, piDarts: 10_000_000, piRounds: 5, rssInputs: 1_000_000, profileTasks: 200_000 };
 if (roundsArgument >= 0) settings.tinyRounds = Math.max(1, Number(argv[roundsArgument + 1]));
+const tasksArgument = argv.indexOf('--tasks');
+if (tasksArgument >= 0) settings.tinyTasks = Math.max(1, Number(argv[tasksArgument + 1]));
 const MODES = [
   ['all', 'all at once'],
   ['window', '1,000 in flight'],

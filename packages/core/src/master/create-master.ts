@@ -141,7 +141,12 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
   private readonly retries: number;
   /** Inputs stay on their records (a schedule hook sees them); otherwise they live in the envelopes only. */
   private readonly keepsInputs: boolean;
-  private readonly idPrefix = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}-`;
+  /**
+   * Six random base-36 characters and a dash: with the counter, ids of up to 12 characters (the
+   * first 60 million tasks), which V8 makes as flat strings. A longer one is made as a pair of
+   * strings and flattened into a third when first read (about 300 ns more per id, measured).
+   */
+  private readonly idPrefix = `${(randomBytes(4).readUInt32BE(0) % 36 ** 6).toString(36).padStart(6, '0')}-`;
   /** Definitions already found to be the task module's own. */
   private readonly checkedTasks = new WeakSet<object>();
   private counter = 0;
