@@ -165,7 +165,7 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
     options: MasterOptions,
   ) {
     this.transportId = transport.transportId;
-    this.table = new TaskTable(this.idPrefix);
+    this.table = new TaskTable(this.idPrefix, () => this.queue.records());
     this.batch = options.batch;
     this.envelopes = new TaskEnvelopeEncoder(moduleHash, WIRE_FORMAT_VERSION);
     const capabilities = transport.capabilities;
@@ -180,7 +180,6 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
     this.keepsInputs = options.schedule !== undefined;
     this.defaultMapConcurrency = capabilities.latency === 'batch' ? Number.POSITIVE_INFINITY : Math.min(maxInFlight, MAX_MAP_CONCURRENCY);
     this.queue = new SubmissionQueue(options.schedule, maxQueued, (message) => this.warn(message, 'TsmwScheduleWarning'));
-    this.table.queued = () => this.queue.records();
     this.session = new TransportSession(transport, this.table, this.queue, this, maxInFlight, maxBatchSize, () => this.closed);
   }
 
@@ -257,7 +256,6 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
     record.hasInput = true;
     if (deadline !== undefined) record.deadline = deadline;
     this.encode(record); // throws EnvelopeTooLargeError / UnsupportedValueError... to the caller
-    this.letGoOfInput(record);
     this.enqueue(record);
     return record;
   }
@@ -323,7 +321,6 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
       retry.hasInput = true;
       retry.attempt = existing.attempt + 1;
       this.encode(retry);
-      this.letGoOfInput(retry);
       this.enqueue(retry, existing.attempt + 1);
       this.statsRecorder.retried += 1;
       return retry;
@@ -335,17 +332,14 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
   /**
    * Encodes the record's envelope for its attempt and deadline, from its input or, once the
    * input was let go, from the input's bytes in its current envelope. Throws (changing nothing)
-   * if it cannot be encoded.
+   * if it cannot be encoded. Once encoded, the input object is let go (another attempt is
+   * encoded from its bytes), unless a schedule hook is to see it.
    */
   private encode(record: TaskRecord): void {
     const fileNames = record.files.length > 0 ? record.files.map((file) => file.name) : undefined;
-    let envelope: Uint8Array;
-    if (record.inputInEnvelope) {
-      const inputBytes = record.inputStart < 0 ? undefined : record.envelope!.subarray(record.inputStart, record.inputEnd);
-      envelope = this.envelopes.encodeWithInputBytes(record.id, record.taskName, record.attempt, inputBytes, record.deadline, fileNames, this.maxEnvelopeBytes);
-    } else {
-      envelope = this.envelopes.encode(record.id, record.taskName, record.attempt, record.input, record.deadline, fileNames, this.maxEnvelopeBytes);
-    }
+    const envelope = record.inputInEnvelope
+      ? this.envelopes.encodeWithInputBytes(record.id, record.taskName, record.attempt, record.inputBytes(), record.deadline, fileNames, this.maxEnvelopeBytes)
+      : this.envelopes.encode(record.id, record.taskName, record.attempt, record.input, record.deadline, fileNames, this.maxEnvelopeBytes);
     const inputStart = this.envelopes.inputStart;
     const inputEnd = this.envelopes.inputEnd;
     if (record.files.length > 0) {
@@ -356,16 +350,10 @@ class MasterImplementation implements Master, TaskRecordHost, SessionHost, MapHo
     record.envelope = envelope;
     record.inputStart = inputStart;
     record.inputEnd = inputEnd;
-  }
-
-  /**
-   * After the first encoding the input object is not needed (another attempt is encoded from
-   * its bytes), unless a schedule hook is to see it.
-   */
-  private letGoOfInput(record: TaskRecord): void {
-    if (this.keepsInputs) return;
-    record.input = undefined;
-    record.inputInEnvelope = true;
+    if (!this.keepsInputs) {
+      record.input = undefined;
+      record.inputInEnvelope = true;
+    }
   }
 
   /**

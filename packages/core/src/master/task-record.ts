@@ -145,6 +145,13 @@ export class TaskRecord implements TaskHandle<unknown> {
     }
   }
 
+  /** The input's bytes in the current envelope (see `inputInEnvelope`), or undefined when it has no input. */
+  inputBytes(): Uint8Array | undefined {
+    const buffer = this.envelopeBuffer;
+    if (buffer === undefined || this.inputStart < 0) return undefined;
+    return new Uint8Array(buffer, this.envelopeOffset + this.inputStart, this.inputEnd - this.inputStart);
+  }
+
   /** Whether `envelope` holds the bytes of this record's current envelope (and not those of a later attempt's). */
   holdsEnvelope(envelope: Uint8Array): boolean {
     return this.envelopeBuffer === envelope.buffer && this.envelopeOffset === envelope.byteOffset && this.envelopeLength === envelope.byteLength;

@@ -55,9 +55,8 @@ describe('TaskTable', () => {
   });
 
   it('indexes by id the tasks a transport or a submission may name, and lists every open task', () => {
-    const table = new TaskTable();
     const queue: TaskRecord[] = [];
-    table.queued = () => queue;
+    const table = new TaskTable('', () => queue);
     const plain = new TaskRecord(host, 'plain', 'add', 1, 0);
     const keyed = new TaskRecord(host, 'keyed', 'add', 2, 0, {}, [], 0, 'my-key');
     const recovered = new TaskRecord(host, 'recovered', 'add', undefined, 0);

@@ -16,8 +16,6 @@ import { isSettledState, nextTaskState, TaskStateCounts, type TaskEvent } from '
 export class TaskTable {
   readonly counts = new TaskStateCounts();
   private readonly records: TaskIndex;
-  /** The queued tasks, in any order (the submission queue's), for `openRecords`. */
-  queued: () => Iterable<TaskRecord> = () => [];
   /** Open tasks that `results()` (without arguments) waits for: owned by `submit` or recovered. */
   private publicOpen = 0;
   /** Settled tasks owned by `submit` or recovered and not claimed, oldest first (from `collectHead`). */
@@ -32,8 +30,14 @@ export class TaskTable {
   private ownedOpen = 0;
   private ownedIdleWaiters: Array<() => void> = [];
 
-  /** `idPrefix`: what the ids the master makes begin with (see `TaskIndex`). */
-  constructor(idPrefix = '') {
+  /**
+   * `idPrefix`: what the ids the master makes begin with (see `TaskIndex`); `queued`: the queued
+   * tasks in any order (the submission queue's), for `openRecords`.
+   */
+  constructor(
+    idPrefix = '',
+    private readonly queued: () => Iterable<TaskRecord> = () => [],
+  ) {
     this.records = new TaskIndex(idPrefix);
   }
 
