@@ -9,6 +9,7 @@
 // Modes as in bench/run.mjs: all submitted at once, 1,000 in flight (each by `submit` and
 // `result`), and `map`. Prints process CPU microseconds per task (median of the rounds).
 import { createEventQueue, createMaster, encodeResultEnvelope } from '@tsmw/core';
+import { allAtOnce, windowed } from './drivers.mjs';
 
 const argv = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -50,24 +51,8 @@ function createAnsweringTransport() {
 }
 
 const modes = {
-  all: (master) => Promise.all(Array.from({ length: total }, (_, index) => master.submit(add, { a: index, b: 1 }).then((handle) => handle.result))),
-  window: (master) =>
-    new Promise((resolve, reject) => {
-      let next = 0;
-      let done = 0;
-      const launch = () => {
-        const index = next++;
-        master
-          .submit(add, { a: index, b: 1 })
-          .then((handle) => handle.result)
-          .then(() => {
-            done += 1;
-            if (next < total) launch();
-            else if (done === total) resolve();
-          }, reject);
-      };
-      for (let slot = 0; slot < Math.min(1000, total); slot += 1) launch();
-    }),
+  all: (master) => allAtOnce(total, (index) => master.submit(add, { a: index, b: 1 }).then((handle) => handle.result)),
+  window: (master) => windowed(total, 1000, (index) => master.submit(add, { a: index, b: 1 }).then((handle) => handle.result)),
   map: (master) => {
     function* inputs() {
       for (let index = 0; index < total; index += 1) yield { a: index, b: 1 };

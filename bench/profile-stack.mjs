@@ -18,6 +18,7 @@ import { createMaster, decodeResultEnvelope, encodeTaskEnvelope, executeTaskEnve
 import { createLocalTransport } from '@tsmw/transport-local';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { allAtOnce, windowed } from './drivers.mjs';
 
 const argv = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -98,33 +99,17 @@ if (runs('transport')) {
 // 3. The whole stack, through the public API.
 if (runs('all') || runs('window') || runs('map')) {
   const master = await createMaster({ transport: createLocalTransport({ workers: 2 }), tasks: tasksUrl });
+  const runOne = (index) => master.submit(tasksModule.add, { a: index, b: 1 }).then((handle) => handle.result);
   if (runs('all')) {
     const before = clocks();
     const started = performance.now();
-    const handles = [];
-    for (let index = 0; index < total; index += 1) handles.push(master.submit(tasksModule.add, { a: index, b: 1 }).then((handle) => handle.result));
-    await Promise.all(handles);
+    await allAtOnce(total, runOne);
     console.log(`master + transport (all at once):     ${perTask(started)} us/task = ${rate(started)}${cpuPerTask(before)}`);
   }
   if (runs('window')) {
     const before = clocks();
     const started = performance.now();
-    await new Promise((resolve, reject) => {
-      let next = 0;
-      let done = 0;
-      const launch = () => {
-        const index = next++;
-        master
-          .submit(tasksModule.add, { a: index, b: 1 })
-          .then((handle) => handle.result)
-          .then(() => {
-            done += 1;
-            if (next < total) launch();
-            else if (done === total) resolve();
-          }, reject);
-      };
-      for (let slot = 0; slot < Math.min(1000, total); slot += 1) launch();
-    });
+    await windowed(total, 1000, runOne);
     console.log(`master + transport (1,000 in flight): ${perTask(started)} us/task = ${rate(started)}${cpuPerTask(before)}`);
   }
   if (runs('map')) {

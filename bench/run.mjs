@@ -33,6 +33,7 @@ import { createLocalTransport } from '@tsmw/transport-local';
 import { Piscina } from 'piscina';
 import { Tinypool } from 'tinypool';
 import { LAYERS, summarizeProfile } from './cpu-profile-summary.mjs';
+import { allAtOnce, windowed } from './drivers.mjs';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -79,34 +80,6 @@ const median = (values) => {
 const format = (value) => (value >= 1e6 ? `${(value / 1e6).toFixed(2)}M` : value >= 1e3 ? `${(value / 1e3).toFixed(1)}k` : value.toFixed(0));
 const pad = (text, width) => String(text).padEnd(width);
 const padLeft = (text, width) => String(text).padStart(width);
-
-/** Runs `total` tasks, all started at once; returns the sum of their results. */
-async function allAtOnce(total, runOne) {
-  const promises = new Array(total);
-  for (let index = 0; index < total; index += 1) promises[index] = runOne(index);
-  let sum = 0;
-  for (const value of await Promise.all(promises)) sum += value;
-  return sum;
-}
-
-/** Runs `total` tasks with at most `window` started and unfinished; returns the sum of their results. */
-function windowed(total, window, runOne) {
-  return new Promise((resolve, reject) => {
-    let next = 0;
-    let done = 0;
-    let sum = 0;
-    const launch = () => {
-      const index = next++;
-      runOne(index).then((value) => {
-        sum += value;
-        done += 1;
-        if (next < total) launch();
-        else if (done === total) resolve(sum);
-      }, reject);
-    };
-    for (let started = 0; started < Math.min(window, total); started += 1) launch();
-  });
-}
 
 function startRawWorkers(count) {
   const list = Array.from({ length: count }, () => new Worker(rawWorkerUrl));
